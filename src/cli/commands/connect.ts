@@ -1,0 +1,33 @@
+import type { CommandModule } from 'yargs';
+import { runCommand } from '../run-command.js';
+
+export interface ConnectArgs {
+  target?: string;
+  port?: number;
+  profile?: string;
+  region?: string;
+  'document-name': string;
+  'endpoint-url'?: string;
+  verbose: number;
+  'log-file'?: string;
+}
+
+export const connectCommand: CommandModule<object, ConnectArgs> = {
+  command: 'connect [target] [port]',
+  describe: 'Open a Session Manager port session and pipe it to stdin/stdout (use as ssh ProxyCommand)',
+  builder: (y) =>
+    y
+      .positional('target', { type: 'string', describe: 'Instance or managed-node id (i-…, mi-…)' })
+      .positional('port', { type: 'number', describe: 'Port on the target (default 22)' })
+      .option('profile', { type: 'string', describe: 'AWS profile from ~/.aws/config (default: AWS_PROFILE)' })
+      .option('region', { type: 'string', describe: 'AWS region (default: AWS_REGION or the profile\'s)' })
+      .option('document-name', { type: 'string', default: 'AWS-StartSSHSession', describe: 'Session document' })
+      .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override' })
+      .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv for frames)' })
+      .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' }),
+  handler: (args) =>
+    runCommand(async () => {
+      const { runConnect } = await import('../connect-main.js');
+      return runConnect(args);
+    }),
+};

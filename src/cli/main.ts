@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+/**
+ * Entry point: parses argv with yargs and hands each command to its module. Command modules keep
+ * their heavy imports (AWS SDK, ws, ssh-config) inside their handlers, so `connect` starts fast.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { EXIT_CODES } from '../errors.js';
+import { commands } from './commands/index.js';
+import { VERSION } from '../version.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const parser = yargs(argv)
+    .scriptName('ssm-proxy')
+    .usage('$0 <command> [options]\n\nReach private EC2 hosts with ssh, scp and rsync through AWS Systems Manager Session Manager.')
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'Name a command; see --help.')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stderr.columns ?? 100))
+    .fail((message, error) => {
+      if (error) throw error;
+      // Usage errors: one line, the hint to --help, exit code "usage". Never help text on stdout.
+      process.stderr.write(`ssm-proxy: ${message}\nTry 'ssm-proxy --help' for usage.\n`);
+      process.exit(EXIT_CODES.usage);
+    });
+  for (const command of commands) parser.command(command);
+  await parser.parseAsync();
+}
+
+await main(hideBin(process.argv));
