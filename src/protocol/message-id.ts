@@ -1,0 +1,45 @@
+import { randomFillSync } from 'node:crypto';
+import { Offset } from './constants.js';
+
+/**
+ * MessageIds are UUIDs whose two 8-byte halves are swapped on the wire (§4.5). In memory we keep
+ * the canonical 16 bytes (the order of the hex string); these helpers do the swap.
+ */
+
+export const MESSAGE_ID_LENGTH = 16;
+
+/** A fresh random v4 UUID, canonical byte order. */
+export function randomMessageId(): Buffer {
+  const id = randomFillSync(Buffer.allocUnsafe(MESSAGE_ID_LENGTH));
+  id[6] = (id[6]! & 0x0f) | 0x40; // version 4
+  id[8] = (id[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  return id;
+}
+
+/** Writes a canonical id into a frame at the MessageId field, halves swapped. */
+export function writeMessageId(frame: Buffer, canonicalId: Buffer): void {
+  canonicalId.copy(frame, Offset.messageId, 8, 16);
+  canonicalId.copy(frame, Offset.messageId + 8, 0, 8);
+}
+
+/** Reads the MessageId field of a frame back into canonical order. */
+export function readMessageId(frame: Buffer): Buffer {
+  const id = Buffer.allocUnsafe(MESSAGE_ID_LENGTH);
+  frame.copy(id, 0, Offset.messageId + 8, Offset.messageId + 16);
+  frame.copy(id, 8, Offset.messageId, Offset.messageId + 8);
+  return id;
+}
+
+/** Canonical lowercase hyphenated text, as used inside acknowledgements (§5). */
+export function messageIdToString(id: Buffer): string {
+  const hex = id.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Parses canonical UUID text; undefined when it is not one. */
+export function messageIdFromString(text: string): Buffer | undefined {
+  if (!UUID_TEXT.test(text)) return undefined;
+  return Buffer.from(text.replace(/-/g, ''), 'hex');
+}
