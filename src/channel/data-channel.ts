@@ -1,0 +1,287 @@
+import {
+  decodeAcknowledgement,
+  decodeFrame,
+  encodeAcknowledgement,
+  encodeFrame,
+  HeaderFlag,
+  MessageType,
+  PayloadType,
+  randomMessageId,
+  type Frame,
+  type ProtocolError,
+} from '../protocol/index.js';
+import { RoundTripEstimator } from './round-trip-estimator.js';
+import type { Cancel, Scheduler } from './scheduler.js';
+
+/** Where frames go: the live websocket, or nothing while there is none. */
+export interface FrameSink {
+  sendFrame(frame: Buffer): void;
+}
+
+export interface DataChannelHandler {
+  /**
+   * One in-order stream message from the peer. The message is always consumed; return false
+   * when no more can be taken for now, and call `resumeDelivery()` once ready again.
+   */
+  onStreamMessage(frame: Frame): boolean;
+  /** channel_closed, publication messages and message types we do not know. */
+  onControlMessage(frame: Frame): void;
+  /** The in-flight window had been full and has room again. */
+  onWritable(): void;
+  /** A frame was dropped (bad digest, short, ...). The peer will retransmit stream messages. */
+  onProtocolError(error: ProtocolError): void;
+  /** Nothing was acknowledged for `stallTimeoutMs` while connected and data was waiting. */
+  onStalled(): void;
+}
+
+export interface DataChannelOptions {
+  /** `input_stream_data` for a client, `output_stream_data` for an agent. */
+  outgoingMessageType: string;
+  incomingMessageType: string;
+  scheduler: Scheduler;
+  handler: DataChannelHandler;
+  /** Unacknowledged messages allowed in flight before `write()` reports the window full. */
+  windowMessages?: number;
+  /** Bytes of acknowledged but not yet delivered messages kept (out-of-order or awaiting the handler). */
+  receiveBufferBytes?: number;
+  resendTickMs?: number;
+  maxRetransmissionTimeoutMs?: number;
+  stallTimeoutMs?: number;
+}
+
+interface Outgoing {
+  frame: Buffer;
+  /** Scheduler time of the latest transmission; undefined while never sent. */
+  lastSentAt: number | undefined;
+  retransmissions: number;
+}
+
+/**
+ * The reliable, ordered stream of one direction pair on top of data-channel frames (§5, §6).
+ *
+ * - Outgoing: every stream message gets the next sequence number and stays buffered until the
+ *   peer acknowledges that sequence number (selective acks). It is buffered *before* sending, so a
+ *   dead socket loses nothing (pitfall 9). Expired messages are all resent on each tick, with
+ *   per-message exponential backoff; Karn's rule keeps resent messages out of the RTT estimate.
+ * - Incoming: messages are acked once delivered or stored; out-of-order ones wait in a bounded
+ *   buffer; duplicates are re-acked (pitfall 7). A message that does not fit the buffer is dropped
+ *   unacked, so the peer's retransmission, not our memory, absorbs a slow consumer.
+ * - Sequence numbers and buffers outlive sockets: `attach()` a new sink after a reconnect and
+ *   everything unacknowledged is sent again (pitfall 8).
+ */
+export class DataChannel {
+  private readonly options: Required<Omit<DataChannelOptions, 'handler' | 'scheduler'>>;
+  private readonly scheduler: Scheduler;
+  private readonly handler: DataChannelHandler;
+  private readonly roundTrip: RoundTripEstimator;
+
+  private sink: FrameSink | undefined;
+  private nextSequence = 0;
+  private readonly unacked = new Map<number, Outgoing>();
+  private windowWasFull = false;
+
+  private expectedSequence = 0;
+  private readonly received = new Map<number, Frame>();
+  private receivedBytes = 0;
+  private deliveryPaused = false;
+
+  private lastProgressAt: number;
+  private stopTicking: Cancel | undefined;
+  private closed = false;
+
+  constructor(options: DataChannelOptions) {
+    this.scheduler = options.scheduler;
+    this.handler = options.handler;
+    this.options = {
+      outgoingMessageType: options.outgoingMessageType,
+      incomingMessageType: options.incomingMessageType,
+      windowMessages: options.windowMessages ?? 1024,
+      receiveBufferBytes: options.receiveBufferBytes ?? 8 * 1024 * 1024,
+      resendTickMs: options.resendTickMs ?? 50,
+      maxRetransmissionTimeoutMs: options.maxRetransmissionTimeoutMs ?? 3000,
+      stallTimeoutMs: options.stallTimeoutMs ?? 5 * 60_000,
+    };
+    this.roundTrip = new RoundTripEstimator(this.options.maxRetransmissionTimeoutMs);
+    this.lastProgressAt = this.scheduler.now();
+    this.stopTicking = this.scheduler.setInterval(() => this.tick(), this.options.resendTickMs);
+  }
+
+  /** A socket is ready: send what the peer has not acknowledged yet, in order. */
+  attach(sink: FrameSink): void {
+    this.sink = sink;
+    this.lastProgressAt = this.scheduler.now();
+    for (const entry of this.unacked.values()) this.transmit(entry);
+  }
+
+  /** The socket is gone; keep buffering until the next `attach()`. */
+  detach(): void {
+    this.sink = undefined;
+  }
+
+  get isAttached(): boolean {
+    return this.sink !== undefined;
+  }
+
+  /**
+   * Queues one stream message and sends it when a socket is attached.
+   * Returns false when the in-flight window is full: stop producing until `onWritable()`.
+   */
+  write(payloadType: number, payload: Buffer): boolean {
+    const entry: Outgoing = {
+      frame: encodeFrame({
+        messageType: this.options.outgoingMessageType,
+        sequenceNumber: this.nextSequence,
+        flags: this.nextSequence === 0 ? HeaderFlag.syn : HeaderFlag.none,
+        messageId: randomMessageId(),
+        payloadType,
+        payload,
+      }),
+      lastSentAt: undefined,
+      retransmissions: 0,
+    };
+    this.unacked.set(this.nextSequence, entry);
+    this.nextSequence++;
+    this.transmit(entry);
+    const hasRoom = this.unacked.size < this.options.windowMessages;
+    if (!hasRoom) this.windowWasFull = true;
+    return hasRoom;
+  }
+
+  get hasRoom(): boolean {
+    return this.unacked.size < this.options.windowMessages;
+  }
+
+  /** Messages sent (or queued) and not yet acknowledged. */
+  get unackedCount(): number {
+    return this.unacked.size;
+  }
+
+  get roundTripMs(): number {
+    return this.roundTrip.smoothedRoundTripMs;
+  }
+
+  /** Feeds one websocket message from the peer. */
+  receive(data: Buffer): void {
+    if (this.closed) return;
+    const decoded = decodeFrame(data);
+    if (!decoded.ok) {
+      this.handler.onProtocolError(decoded.error);
+      return;
+    }
+    const frame = decoded.value;
+    if (frame.messageType === this.options.incomingMessageType) this.receiveStreamMessage(frame);
+    else if (frame.messageType === MessageType.acknowledge) this.receiveAcknowledgement(frame);
+    else this.handler.onControlMessage(frame);
+  }
+
+  /** The handler can take messages again after returning false from `onStreamMessage`. */
+  resumeDelivery(): void {
+    this.deliveryPaused = false;
+    this.deliverReceived();
+  }
+
+  /** Stops timers; later frames are ignored. */
+  close(): void {
+    this.closed = true;
+    this.sink = undefined;
+    this.stopTicking?.();
+    this.stopTicking = undefined;
+  }
+
+  private receiveStreamMessage(frame: Frame): void {
+    const sequence = frame.sequenceNumber;
+    if (sequence < this.expectedSequence || this.received.has(sequence)) {
+      this.acknowledge(frame); // a duplicate: our earlier ack was lost (pitfall 7)
+      return;
+    }
+    if (sequence === this.expectedSequence && !this.deliveryPaused) {
+      // The hot path: in order and the handler is ready. Deliver, then ack (§5).
+      this.expectedSequence++;
+      this.deliveryPaused = !this.handler.onStreamMessage(frame);
+      this.acknowledge(frame);
+      if (this.received.size > 0) this.deliverReceived();
+      return;
+    }
+    if (this.receivedBytes + frame.payload.length > this.options.receiveBufferBytes) return; // no ack: resent later
+    this.received.set(sequence, frame);
+    this.receivedBytes += frame.payload.length;
+    this.acknowledge(frame);
+  }
+
+  private deliverReceived(): void {
+    while (!this.deliveryPaused && !this.closed) {
+      const frame = this.received.get(this.expectedSequence);
+      if (!frame) return;
+      this.received.delete(this.expectedSequence);
+      this.receivedBytes -= frame.payload.length;
+      this.expectedSequence++;
+      this.deliveryPaused = !this.handler.onStreamMessage(frame);
+    }
+  }
+
+  private acknowledge(frame: Frame): void {
+    if (!this.sink || this.closed) return; // the peer will resend and we will ack the duplicate
+    this.sink.sendFrame(
+      encodeFrame({
+        messageType: MessageType.acknowledge,
+        sequenceNumber: 0,
+        flags: HeaderFlag.ack,
+        messageId: randomMessageId(),
+        payloadType: PayloadType.none,
+        payload: encodeAcknowledgement(frame.messageType, frame.messageId, frame.sequenceNumber),
+      }),
+    );
+  }
+
+  private receiveAcknowledgement(frame: Frame): void {
+    const ack = decodeAcknowledgement(frame.payload);
+    if (!ack.ok) {
+      this.handler.onProtocolError(ack.error);
+      return;
+    }
+    const sequence = ack.value.acknowledgedSequenceNumber;
+    const entry = this.unacked.get(sequence);
+    if (!entry) return; // unknown or already acknowledged: ignore (§5)
+    const now = this.scheduler.now();
+    if (entry.retransmissions === 0 && entry.lastSentAt !== undefined) {
+      this.roundTrip.sample(now - entry.lastSentAt); // Karn: only unambiguous samples
+    }
+    this.unacked.delete(sequence);
+    this.lastProgressAt = now;
+    if (this.windowWasFull && this.unacked.size <= this.options.windowMessages / 2) {
+      this.windowWasFull = false;
+      this.handler.onWritable();
+    }
+  }
+
+  private transmit(entry: Outgoing): void {
+    if (!this.sink) return;
+    entry.lastSentAt = this.scheduler.now();
+    this.sink.sendFrame(entry.frame);
+  }
+
+  /** Resends every expired message; each resend doubles that message's own timeout. */
+  private tick(): void {
+    if (!this.sink || this.unacked.size === 0) {
+      this.lastProgressAt = this.scheduler.now();
+      return;
+    }
+    const now = this.scheduler.now();
+    if (now - this.lastProgressAt > this.options.stallTimeoutMs) {
+      this.handler.onStalled();
+      return;
+    }
+    const baseTimeout = this.roundTrip.retransmissionTimeoutMs;
+    for (const entry of this.unacked.values()) {
+      if (entry.lastSentAt === undefined) {
+        this.transmit(entry);
+        continue;
+      }
+      const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), 4 * this.options.maxRetransmissionTimeoutMs);
+      if (now - entry.lastSentAt >= backoff) {
+        entry.retransmissions++;
+        this.transmit(entry);
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Time as a dependency: the channel and the session ask this for "now" and for timers, so tests
+ * can drive time by hand instead of sleeping.
+ */
+export interface Scheduler {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  setTimeout(callback: () => void, ms: number): Cancel;
+  setInterval(callback: () => void, ms: number): Cancel;
+}
+
+export type Cancel = () => void;
+
+/** The real clock. Timers are unref'd: a pending timer alone never keeps the process alive. */
+export const systemScheduler: Scheduler = {
+  now: () => performance.now(),
+  setTimeout(callback, ms) {
+    const timer = setTimeout(callback, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+  setInterval(callback, ms) {
+    const timer = setInterval(callback, ms);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
+};
