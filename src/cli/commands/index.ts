@@ -1,6 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { connectCommand } from './connect.js';
+import { installHostCommand } from './install-host.js';
+import { listHostsCommand } from './list-hosts.js';
+import { uninstallHostCommand } from './uninstall-host.js';
 
 /** Every command the CLI offers, in the order --help lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [connectCommand];
+export const commands: CommandModule<any, any>[] = [connectCommand, installHostCommand, uninstallHostCommand, listHostsCommand];

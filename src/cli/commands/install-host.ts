@@ -1,0 +1,48 @@
+import type { CommandModule } from 'yargs';
+import { runCommand } from '../run-command.js';
+
+export interface InstallHostArgs {
+  alias: string;
+  target?: string;
+  profile?: string;
+  region?: string;
+  user?: string;
+  port?: number;
+  'identity-file'?: string;
+  config?: string;
+  'dry-run': boolean;
+  backup: boolean;
+}
+
+export const installHostCommand: CommandModule<object, InstallHostArgs> = {
+  command: 'install-host <alias>',
+  describe: 'Add or update a Host block in ~/.ssh/config that reaches the host through ssm-proxy',
+  builder: (y) =>
+    y
+      .positional('alias', { type: 'string', demandOption: true, describe: 'The name you will type after ssh' })
+      .option('target', { type: 'string', describe: 'Instance or managed-node id (i-…, mi-…); default: from the existing block' })
+      .option('profile', { type: 'string', describe: 'AWS profile for the ProxyCommand' })
+      .option('region', { type: 'string', describe: 'AWS region for the ProxyCommand' })
+      .option('user', { type: 'string', describe: 'Set User in the block' })
+      .option('port', { type: 'number', describe: 'Set Port in the block (the port on the instance)' })
+      .option('identity-file', { type: 'string', describe: 'Set IdentityFile in the block' })
+      .option('config', { type: 'string', describe: 'The ssh config file to edit (default ~/.ssh/config)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a unified diff; write nothing' })
+      .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' }),
+  handler: (args) =>
+    runCommand(async () => {
+      const { installHost } = await import('../../sshconfig/install.js');
+      await installHost({
+        alias: args.alias,
+        target: args.target,
+        profile: args.profile,
+        region: args.region,
+        user: args.user,
+        port: args.port,
+        identityFile: args['identity-file'],
+        config: args.config,
+        dryRun: args['dry-run'],
+        backup: args.backup,
+      });
+    }),
+};

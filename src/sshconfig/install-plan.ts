@@ -1,0 +1,238 @@
+/**
+ * Decides what install-host changes in a config, as line edits: rewrite the alias's own block in
+ * place, or create a block where first-match-wins will pick it. Pure: no file system, no ssh.
+ */
+import { SsmProxyError } from '../errors.js';
+import { isValidTargetId } from '../target-id.js';
+import { configQuote } from './config-line.js';
+import { dominantEol, newLine, type RawLine } from './lines.js';
+import {
+  directiveAt,
+  findAliasSection,
+  findInSection,
+  firstValue,
+  insertionPoint,
+  isDedicated,
+  lastDirective,
+  type ParsedConfig,
+  type Section,
+} from './locate.js';
+import { ADDED_MARKER, CREATED_MARKER, REPLACED_MARKER, isOurMarker } from './markers.js';
+import { buildProxyCommand, parseProxyCommand, type ProxySettings } from './proxy-command.js';
+import { applyEdits, type LineEdit } from './splice.js';
+import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
+
+export interface InstallRequest {
+  alias: string;
+  target?: string;
+  profile?: string;
+  region?: string;
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  /** argv words that run this ssm-proxy (see self-path.ts). */
+  self: readonly string[];
+}
+
+/** What `ssh -G <alias>` must print once the plan is written. */
+export interface Expectation {
+  hostname: string;
+  proxycommand: string;
+  user?: string;
+  port?: number;
+}
+
+export interface InstallPlan {
+  lines: RawLine[];
+  /** 'created' a new block, 'updated' the alias's block, or 'unchanged'. */
+  action: 'created' | 'updated' | 'unchanged';
+  /** Where the old settings came from when something was migrated (a line number, 1-based). */
+  migratedFrom?: { line: number; kind: 'aws-ssm' | 'ssm-proxy' };
+  settings: { target: string; profile?: string; region?: string; port?: number };
+  expect: Expectation;
+}
+
+const DEFAULT_INDENT = '    ';
+
+export function planInstall(config: ParsedConfig, request: InstallRequest): InstallPlan {
+  const { alias } = request;
+  checkAlias(alias);
+  const own = findAliasSection(config, alias);
+  const old = previousProxy(config, alias, own, request.self);
+  const settings = resolveSettings(config, request, old?.info ?? {});
+  const proxycommand = buildProxyCommand(request.self, settings);
+  const eol = dominantEol(config.lines);
+
+  const wanted: Wanted[] = [{ keyword: 'hostname', name: 'HostName', value: settings.target }];
+  if (request.user !== undefined) wanted.push({ keyword: 'user', name: 'User', value: request.user });
+  if (settings.port !== undefined) wanted.push({ keyword: 'port', name: 'Port', value: String(settings.port) });
+  if (request.identityFile !== undefined) wanted.push({ keyword: 'identityfile', name: 'IdentityFile', value: request.identityFile });
+  wanted.push({ keyword: 'proxycommand', name: 'ProxyCommand', value: proxycommand, raw: true });
+
+  const expect: Expectation = { hostname: settings.target.toLowerCase(), proxycommand };
+  if (request.user !== undefined) expect.user = request.user;
+  if (settings.port !== undefined) expect.port = settings.port;
+
+  let edits: LineEdit[];
+  let action: InstallPlan['action'];
+  if (own && isDedicated(own, alias)) {
+    edits = rewriteBlock(config, own, wanted, eol);
+    action = edits.length > 0 ? 'updated' : 'unchanged';
+  } else {
+    // No block, or a block shared with other hosts: a dedicated block placed before it wins for
+    // the four settings we own, and the shared block still supplies everything else.
+    edits = [createBlock(config, alias, wanted, eol)];
+    action = 'created';
+  }
+  const plan: InstallPlan = { lines: applyEdits(config.lines, edits, eol), action, settings, expect };
+  if (old) plan.migratedFrom = { line: old.index + 1, kind: old.info.kind };
+  return plan;
+}
+
+interface Wanted {
+  keyword: string;
+  name: string;
+  value: string;
+  /** ProxyCommand: compared and written as raw text, not as a quoted argument. */
+  raw?: boolean;
+}
+
+/** The ProxyCommand ssh uses for the alias today: its own block's, else the first that applies. */
+function previousProxy(
+  config: ParsedConfig,
+  alias: string,
+  own: Section | undefined,
+  self: readonly string[],
+): { index: number; info: ProxySettings & { kind: 'aws-ssm' | 'ssm-proxy' } } | undefined {
+  const candidates: number[] = [];
+  const inOwn = own ? findInSection(config, own, 'proxycommand') : undefined;
+  if (inOwn !== undefined) candidates.push(inOwn);
+  const effective = firstValue(config, alias, 'proxycommand');
+  if (effective) candidates.push(effective.index);
+  for (const index of candidates) {
+    const info = parseProxyCommand(directiveAt(config, index)!.rest, self);
+    if (info.kind !== 'other') return { index, info };
+  }
+  return undefined;
+}
+
+function resolveSettings(config: ParsedConfig, request: InstallRequest, old: ProxySettings) {
+  const { alias } = request;
+  const where = (flag: string, value: unknown) => (value === undefined ? 'from the old ProxyCommand' : `from --${flag}`);
+
+  let target = request.target ?? resolveTarget(config, alias, old.target);
+  if (target === undefined) {
+    const hostName = firstValue(config, alias, 'hostname')?.value.args[0]?.value;
+    if (hostName !== undefined && isValidTargetId(hostName)) target = hostName;
+    else if (isValidTargetId(alias)) target = alias;
+  }
+  if (target === undefined) {
+    throw new SsmProxyError('usage', `no target known for '${alias}'; pass --target with its instance id (i-…) or managed-node id (mi-…)`);
+  }
+  checkTarget(target, where('target', request.target));
+
+  const settings: InstallPlan['settings'] = { target };
+  const profile = request.profile ?? old.profile;
+  if (profile !== undefined) {
+    checkProfile(profile, where('profile', request.profile));
+    settings.profile = profile;
+  }
+  const region = request.region ?? old.region;
+  if (region !== undefined) {
+    checkRegion(region, where('region', request.region));
+    settings.region = region;
+  }
+  if (request.port !== undefined) {
+    checkPort(request.port, 'from --port');
+    settings.port = request.port;
+  } else if (old.port !== undefined && old.port !== 22) {
+    // The old command hard-coded a remote port; ours passes %p, so Port must carry it.
+    checkPort(old.port, 'from the old ProxyCommand');
+    settings.port = old.port;
+  }
+  if (request.user !== undefined) checkUser(request.user);
+  return settings;
+}
+
+/** The old command's target with ssh's %h / %n tokens resolved from this config. */
+function resolveTarget(config: ParsedConfig, alias: string, target: string | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  if (target === '%n') return alias;
+  if (target === '%h') return firstValue(config, alias, 'hostname')?.value.args[0]?.value ?? alias;
+  return target.includes('%') ? undefined : target;
+}
+
+function blockIndent(config: ParsedConfig, section: Section | undefined): string {
+  const sections = section ? [section] : config.sections;
+  for (const s of sections) {
+    for (let i = s.header + 1; i < s.end; i++) {
+      const d = directiveAt(config, i);
+      if (d && d.indent !== '') return d.indent;
+    }
+  }
+  return DEFAULT_INDENT;
+}
+
+function directiveText(indent: string, w: Wanted): string {
+  return `${indent}${w.name} ${w.raw ? w.value : configQuote(w.value)}`;
+}
+
+/** Rewrites the alias's own block: change the lines that differ, add the missing ones. */
+function rewriteBlock(config: ParsedConfig, section: Section, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit[] {
+  const jump = findInSection(config, section, 'proxyjump');
+  if (jump !== undefined) {
+    throw new SsmProxyError(
+      'config',
+      `line ${jump + 1}: this Host block uses ProxyJump, which overrides or conflicts with a ProxyCommand; remove that line and try again`,
+    );
+  }
+  // A block we created carries one marker for the whole block; no per-line markers needed.
+  const created = commentBody(config, section.header - 1) === CREATED_MARKER;
+  const indent = blockIndent(config, section);
+  const edits: LineEdit[] = [];
+  const added: RawLine[] = [];
+  for (const w of wanted) {
+    const index = findInSection(config, section, w.keyword);
+    if (index === undefined) {
+      if (!created) added.push(newLine(`${indent}${ADDED_MARKER}`, eol));
+      added.push(newLine(directiveText(indent, w), eol));
+      continue;
+    }
+    const line = config.lines[index]!;
+    const d = directiveAt(config, index)!;
+    const same = w.raw ? d.rest === w.value : d.args.length === 1 && d.args[0]!.value === w.value;
+    if (same) continue;
+    // Keep the user's keyword spelling, separator and (for plain options) trailing comment.
+    const text = w.raw
+      ? line.text.slice(0, d.restStart) + w.value
+      : line.text.slice(0, d.valueStart) + configQuote(w.value) + line.text.slice(d.argsEnd);
+    const replacement: RawLine = line.eol === '' ? { bytes: Buffer.from(text, 'utf8'), text, eol: '' } : newLine(text, line.eol);
+    const insert: RawLine[] = [];
+    const markedBefore = commentBody(config, index - 1);
+    if (!created && !(markedBefore !== undefined && isOurMarker(markedBefore))) {
+      insert.push(newLine(`${d.indent}${REPLACED_MARKER}${line.text.slice(d.indent.length)}`, line.eol || eol));
+    }
+    insert.push(replacement);
+    edits.push({ at: index, remove: 1, insert });
+  }
+  if (added.length > 0) edits.push({ at: lastDirective(config, section) + 1, remove: 0, insert: added });
+  return edits;
+}
+
+function commentBody(config: ParsedConfig, index: number): string | undefined {
+  const p = config.parsed[index];
+  return p?.kind === 'comment' ? p.body : undefined;
+}
+
+/** A new block, before the first section that may apply to the alias (or at the end). */
+function createBlock(config: ParsedConfig, alias: string, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit {
+  const indent = blockIndent(config, undefined);
+  const block = [CREATED_MARKER, `Host ${alias}`, ...wanted.map((w) => directiveText(indent, w))];
+  const at = insertionPoint(config, alias);
+  const lines = config.lines;
+  let text: string[];
+  if (at < lines.length) text = [...block, ''];
+  else if (lines.length > 0 && config.parsed[lines.length - 1]!.kind !== 'blank') text = ['', ...block];
+  else text = block;
+  return { at, remove: 0, insert: text.map((t) => newLine(t, eol)) };
+}

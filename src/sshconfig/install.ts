@@ -1,0 +1,94 @@
+/**
+ * install-host: read the config, plan the edit, show it (--dry-run) or stage it, check it with
+ * ssh -G, keep a backup and rename it into place. The file is only replaced once the check passed.
+ */
+import { displayPath, configPath } from './config-path.js';
+import { unifiedDiff } from './diff.js';
+import { planInstall, type InstallPlan, type InstallRequest } from './install-plan.js';
+import { joinLines, splitLines } from './lines.js';
+import { parseConfig } from './locate.js';
+import { ssmProxyInvocation } from './self-path.js';
+import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
+import { findSsh, verifyWithSsh } from './verify.js';
+import { readConfigFile, stageFile } from './write-atomic.js';
+
+export interface InstallOptions extends Omit<InstallRequest, 'self'> {
+  /** --config; default ~/.ssh/config under `home`. */
+  config?: string;
+  /** Home directory (tests point it at a temp dir); default os.homedir(). */
+  home?: string;
+  dryRun?: boolean;
+  /** Keep a backup before changing an existing file (default true). */
+  backup?: boolean;
+  /** argv words of this ssm-proxy; default ssmProxyInvocation(). */
+  self?: readonly string[];
+  /** ssh for the -G check: a path, null to skip, undefined to look on PATH. */
+  ssh?: string | null;
+  now?: Date;
+  out?: (text: string) => void;
+}
+
+export interface InstallResult {
+  file: string;
+  action: InstallPlan['action'];
+  changed: boolean;
+  backup?: string;
+  diff?: string;
+  verified: boolean;
+}
+
+export async function installHost(options: InstallOptions): Promise<InstallResult> {
+  const out = options.out ?? ((text: string) => process.stdout.write(text));
+  // Flags first: a typo must fail before the file is even read.
+  checkAlias(options.alias);
+  if (options.target !== undefined) checkTarget(options.target, 'from --target');
+  if (options.profile !== undefined) checkProfile(options.profile, 'from --profile');
+  if (options.region !== undefined) checkRegion(options.region, 'from --region');
+  if (options.port !== undefined) checkPort(options.port, 'from --port');
+  if (options.user !== undefined) checkUser(options.user);
+
+  const file = configPath(options.config, options.home);
+  const shown = displayPath(file, options.home);
+  const current = await readConfigFile(file);
+  const config = parseConfig(splitLines(current.bytes), shown);
+  const request: InstallRequest = { ...options, self: options.self ?? ssmProxyInvocation() };
+  const plan = planInstall(config, request);
+  const bytes = joinLines(plan.lines);
+  const changed = !current.exists || !bytes.equals(current.bytes);
+  const result: InstallResult = { file, action: changed ? plan.action : 'unchanged', changed, verified: false };
+
+  if (options.dryRun) {
+    result.diff = unifiedDiff(config.lines, plan.lines, current.exists ? shown : '/dev/null', shown);
+    out(result.diff === '' ? `${shown}: Host ${options.alias} is already set up; nothing would change\n` : result.diff);
+    return result;
+  }
+  if (!changed) {
+    out(`${shown}: Host ${options.alias} is already set up; nothing changed\n`);
+    return result;
+  }
+
+  const staged = await stageFile(current, bytes);
+  try {
+    const ssh = options.ssh === undefined ? await findSsh() : (options.ssh ?? undefined);
+    if (ssh !== undefined) {
+      await verifyWithSsh(ssh, staged.tempPath, shown, options.alias, plan.expect);
+      result.verified = true;
+    }
+  } catch (error) {
+    await staged.discard();
+    throw error;
+  }
+  const backup = await staged.commit({ backup: options.backup ?? true, now: options.now });
+  if (backup !== undefined) result.backup = backup;
+
+  const s = plan.settings;
+  const details = [`target ${s.target}`, s.profile && `profile ${s.profile}`, s.region && `region ${s.region}`]
+    .filter(Boolean)
+    .join(', ');
+  const migrated = plan.migratedFrom?.kind === 'aws-ssm' ? `; migrated from aws ssm start-session (line ${plan.migratedFrom.line})` : '';
+  out(
+    `${shown}: ${plan.action === 'created' ? 'added' : 'updated'} Host ${options.alias} (${details})${migrated}` +
+      `${backup ? `; backup ${displayPath(backup, options.home)}` : ''}${result.verified ? '; checked with ssh -G' : ''}\n`,
+  );
+  return result;
+}

@@ -1,0 +1,173 @@
+/**
+ * The config file on disk: read it (following a symlink to the real file), stage the new bytes
+ * in a temp file beside it with the same mode, keep a backup, then rename over it, so a crash or
+ * a full disk can never leave a half-written ~/.ssh/config.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { SsmProxyError } from '../errors.js';
+
+/** A new config file: readable by its owner only, as ssh expects. */
+export const NEW_FILE_MODE = 0o600;
+/** A new ~/.ssh. */
+export const NEW_DIR_MODE = 0o700;
+
+export interface ConfigFile {
+  /** The path as the user named it. */
+  readonly path: string;
+  /** The file that is really written: the symlink's target when `path` is a symlink. */
+  readonly realPath: string;
+  readonly exists: boolean;
+  readonly bytes: Buffer;
+  /** Permission bits of the existing file, or NEW_FILE_MODE. */
+  readonly mode: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export async function readConfigFile(file: string): Promise<ConfigFile> {
+  const realPath = await resolveReal(file);
+  try {
+    const stat = await fs.stat(realPath);
+    if (!stat.isFile()) throw new SsmProxyError('io', `${file} is not a regular file; pass --config with the path of an ssh config file`);
+    const bytes = await fs.readFile(realPath);
+    return { path: file, realPath, exists: true, bytes, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  } catch (error) {
+    if (error instanceof SsmProxyError) throw error;
+    if (codeOf(error) === 'ENOENT') return { path: file, realPath, exists: false, bytes: Buffer.alloc(0), mode: NEW_FILE_MODE };
+    throw ioError(`cannot read ${file}`, error);
+  }
+}
+
+/** Follows symlinks; a dangling one resolves to the file it names, which will be created. */
+async function resolveReal(file: string): Promise<string> {
+  let current = path.resolve(file);
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = await fs.readlink(current);
+    } catch (error) {
+      const code = codeOf(error);
+      if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') {
+        // Not a symlink (or missing): resolve the directory part, keep the name.
+        const dir = await fs.realpath(path.dirname(current)).catch(() => path.dirname(current));
+        return path.join(dir, path.basename(current));
+      }
+      throw ioError(`cannot read ${file}`, error);
+    }
+    current = path.resolve(path.dirname(current), link);
+  }
+  throw new SsmProxyError('io', `${file}: too many levels of symbolic links`);
+}
+
+export interface StagedFile {
+  /** The temp file holding the new content, in the same directory as the real file. */
+  readonly tempPath: string;
+  /** Backs the old file up (when asked) and renames the temp file over it. Returns the backup path. */
+  commit(options: { backup: boolean; now?: Date }): Promise<string | undefined>;
+  discard(): Promise<void>;
+}
+
+export async function stageFile(file: ConfigFile, bytes: Buffer): Promise<StagedFile> {
+  const dir = path.dirname(file.realPath);
+  await ensureDir(dir);
+  const tempPath = path.join(dir, `.${path.basename(file.realPath)}.ssm-proxy-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(tempPath, 'wx', file.mode);
+  } catch (error) {
+    throw ioError(`cannot write in ${dir}`, error);
+  }
+  try {
+    await handle.writeFile(bytes);
+    await handle.chmod(file.mode); // open()'s mode is cut by the umask; the old mode must survive whole
+    if (file.uid !== undefined && process.getuid?.() === 0 && (file.uid !== 0 || file.gid !== 0)) {
+      await handle.chown(file.uid, file.gid ?? -1);
+    }
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(tempPath, { force: true });
+    throw ioError(`cannot write ${tempPath}`, error);
+  }
+  await handle.close();
+
+  return {
+    tempPath,
+    discard: () => fs.rm(tempPath, { force: true }),
+    async commit({ backup, now = new Date() }) {
+      let backupPath: string | undefined;
+      try {
+        if (backup && file.exists) backupPath = await writeBackup(file, now);
+        await fs.rename(tempPath, file.realPath);
+      } catch (error) {
+        await fs.rm(tempPath, { force: true });
+        throw error instanceof SsmProxyError ? error : ioError(`cannot replace ${file.realPath}`, error);
+      }
+      await syncDir(dir);
+      return backupPath;
+    },
+  };
+}
+
+/** Creates a missing config directory as ssh wants it (0700); an existing one is left alone. */
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    await fs.access(dir, fsConstants.F_OK);
+    return;
+  } catch {
+    // missing: create below
+  }
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: NEW_DIR_MODE });
+    await fs.chmod(dir, NEW_DIR_MODE);
+  } catch (error) {
+    throw ioError(`cannot create ${dir}`, error);
+  }
+}
+
+/** `config.ssm-proxy-20250102T030405Z.bak` beside the path the user named, same mode as the file. */
+async function writeBackup(file: ConfigFile, now: Date): Promise<string> {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const base = path.join(path.dirname(path.resolve(file.path)), `${path.basename(file.path)}.ssm-proxy-${stamp}`);
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? `${base}.bak` : `${base}-${n}.bak`;
+    try {
+      await fs.writeFile(candidate, file.bytes, { flag: 'wx', mode: file.mode });
+      await fs.chmod(candidate, file.mode);
+      return candidate;
+    } catch (error) {
+      if (codeOf(error) === 'EEXIST' && n < 100) continue;
+      throw ioError(`cannot write the backup ${candidate}`, error);
+    }
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await fs.open(dir, 'r');
+    await handle.sync().finally(() => handle.close());
+  } catch {
+    // Not every file system lets a directory be synced; the rename itself is already atomic.
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function ioError(what: string, error: unknown): SsmProxyError {
+  const code = codeOf(error);
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOTDIR'
+          ? 'a part of the path is not a directory'
+          : code === 'ENOSPC'
+            ? 'no space left on device'
+            : (code ?? (error instanceof Error ? error.message : String(error)));
+  return new SsmProxyError('io', `${what}: ${why}; check the path and its permissions, or pass --config`, { cause: error });
+}
