@@ -1,5 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { systemScheduler } from '../channel/scheduler.js';
+import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
+import { CLAIMED_PLUGIN_VERSION } from '../version.js';
+import type { SessionEnd } from '../session/port-session.js';
 import type { ConnectArgs } from './commands/connect.js';
 
-export async function runConnect(_args: ConnectArgs): Promise<number> {
-  throw new Error('not implemented yet');
+type Signal = keyof typeof SIGNAL_EXIT_CODES;
+const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * `ssm-proxy connect`: StartSession, open the data channel, run a Port session over stdio.
+ * Wires the layers together and decides the exit code; stdout carries stream bytes only.
+ */
+export async function runConnect(args: ConnectArgs): Promise<number> {
+  const target = args.target ?? '';
+  if (!isValidTargetId(target)) {
+    throw new SsmProxyError('usage', target ? `invalid target '${target}': ${TARGET_ID_HINT}` : `missing target: ${TARGET_ID_HINT}`);
+  }
+  const port = args.port ?? 22;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new SsmProxyError('usage', `invalid port '${args.port}': expected a whole number from 1 to 65535`);
+  }
+  let log: Logger;
+  try {
+    log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
+  } catch (error) {
+    throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return await connect({ ...args, target, port }, log);
+  } finally {
+    log.close();
+  }
+}
+
+async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
+  const started = performance.now();
+  const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }] = await Promise.all([
+    import('../aws/profile.js'),
+    import('../aws/credentials.js'),
+    import('../aws/ssm-api.js'),
+  ]);
+  const aws = await resolveAwsTarget({ ...(args.profile ? { profile: args.profile } : {}), ...(args.region ? { region: args.region } : {}) });
+  const credentials = await createCredentialProvider(aws.profile);
+  const ssm = await createSsmApi({
+    ...aws,
+    credentials,
+    ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
+  });
+  log.info(`starting a session on ${args.target} port ${args.port} (region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''})`);
+  const session = await ssm.startSession({
+    target: args.target,
+    documentName: args['document-name'],
+    parameters: { portNumber: [String(args.port)] },
+  });
+  log.addSecret(session.tokenValue);
+  log.info(`session ${session.sessionId} started after ${elapsed()}`);
+
+  const [{ PortSession }, { DataChannelConnection }] = await Promise.all([
+    import('../session/port-session.js'),
+    import('../transport/data-channel-connection.js'),
+  ]);
+  const portSession = new PortSession({
+    input: process.stdin,
+    output: process.stdout,
+    scheduler: systemScheduler,
+    log,
+    clientVersion: CLAIMED_PLUGIN_VERSION,
+    target: args.target,
+  });
+  const connection = new DataChannelConnection({
+    endpoint: session,
+    region: aws.region,
+    clientId: randomUUID(),
+    clientVersion: CLAIMED_PLUGIN_VERSION,
+    credentials: () => credentials(),
+    resume: async () => {
+      const resumed = await ssm.resumeSession(session.sessionId);
+      // A resume may move the session to another URL (§11.2); keep the old one otherwise.
+      return resumed && { tokenValue: resumed.tokenValue, streamUrl: resumed.streamUrl || session.streamUrl };
+    },
+    scheduler: systemScheduler,
+    log,
+    events: {
+      onFrame: (data) => portSession.receive(data),
+      onOpen: (sink) => portSession.attach(sink),
+      onDisconnect: () => portSession.detach(),
+      onFailure: (error) => portSession.fail(error),
+    },
+  });
+
+  let signal: Signal | undefined;
+  const onSignal = (name: Signal) => {
+    signal ??= name;
+    log.info(`${name} received; ending the session`);
+    void portSession.terminate('terminated');
+  };
+  const handlers = SIGNALS.map((name) => [name, () => onSignal(name)] as const);
+  for (const [name, handler] of handlers) process.on(name, handler);
+
+  const terminateQuietly = async () => {
+    try {
+      await withTimeout(ssm.terminateSession(session.sessionId), 1500);
+      log.info(`session ${session.sessionId} terminated`);
+    } catch (error) {
+      log.info(`could not terminate session ${session.sessionId}: ${(error as Error).message}`);
+    }
+  };
+
+  try {
+    const ended = portSession.run();
+    try {
+      await connection.connect();
+      log.info(`data channel open after ${elapsed()}`);
+    } catch (error) {
+      portSession.fail(error as SsmProxyError);
+    }
+    const end: SessionEnd = await ended;
+    await connection.close();
+    if (end.reason === 'terminated' || end.reason === 'output-closed') await terminateQuietly();
+    log.info(`session ${session.sessionId} ended (${end.reason}) after ${elapsed()}`);
+    if (signal) return SIGNAL_EXIT_CODES[signal];
+    if (end.reason === 'closed-by-service' && end.output.trim()) return EXIT_CODES['session-ended'];
+    return 0;
+  } catch (error) {
+    await connection.close();
+    if (!(error instanceof SsmProxyError && error.kind === 'session-ended')) await terminateQuietly();
+    throw error;
+  } finally {
+    for (const [name, handler] of handlers) process.off(name, handler);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

@@ -25,9 +25,12 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
       .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override' })
       .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv for frames)' })
       .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' }),
-  handler: (args) =>
-    runCommand(async () => {
+  handler: async (args) => {
+    await runCommand(async () => {
       const { runConnect } = await import('../connect-main.js');
       return runConnect(args);
-    }),
+    });
+    // stdin may still hold the event loop open; the session is over and stdout was flushed.
+    process.exit();
+  },
 };

@@ -1,0 +1,71 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { StreamEndpoint } from '../transport/data-channel-connection.js';
+import { SsmProxyError } from '../errors.js';
+import { describeAwsError } from './aws-errors.js';
+
+export interface StartedSession extends StreamEndpoint {
+  sessionId: string;
+}
+
+export interface SsmApi {
+  startSession(request: { target: string; documentName: string; parameters: Record<string, string[]> }): Promise<StartedSession>;
+  /** A fresh token (and URL) for a live session, or undefined when the service says it is over. */
+  resumeSession(sessionId: string): Promise<StreamEndpoint | undefined>;
+  terminateSession(sessionId: string): Promise<void>;
+}
+
+export interface SsmApiOptions {
+  region: string;
+  profile: string | undefined;
+  credentials: AwsCredentialIdentityProvider;
+  /** --endpoint-url; AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL are read by the SDK itself. */
+  endpoint?: string;
+}
+
+/** StartSession / ResumeSession / TerminateSession through @aws-sdk/client-ssm (loaded lazily). */
+export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
+  const { SSMClient, StartSessionCommand, ResumeSessionCommand, TerminateSessionCommand } = await import('@aws-sdk/client-ssm');
+  const client = new SSMClient({
+    region: options.region,
+    credentials: options.credentials,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+    maxAttempts: 3,
+  });
+  const context = (action: string) => ({ action, profile: options.profile });
+
+  return {
+    async startSession({ target, documentName, parameters }) {
+      let output;
+      try {
+        output = await client.send(new StartSessionCommand({ Target: target, DocumentName: documentName, Parameters: parameters }));
+      } catch (error) {
+        throw describeAwsError(error, context(`ssm:StartSession on ${target}`));
+      }
+      if (!output.SessionId || !output.TokenValue || !output.StreamUrl) {
+        throw new SsmProxyError('protocol', 'StartSession answered without SessionId, TokenValue or StreamUrl');
+      }
+      return { sessionId: output.SessionId, tokenValue: output.TokenValue, streamUrl: output.StreamUrl };
+    },
+
+    async resumeSession(sessionId) {
+      let output;
+      try {
+        output = await client.send(new ResumeSessionCommand({ SessionId: sessionId }));
+      } catch (error) {
+        throw describeAwsError(error, context(`ssm:ResumeSession of ${sessionId}`));
+      }
+      // No token: the session timed out or was terminated (§11.2).
+      if (!output.TokenValue) return undefined;
+      return { tokenValue: output.TokenValue, streamUrl: output.StreamUrl ?? '' };
+    },
+
+    async terminateSession(sessionId) {
+      try {
+        await client.send(new TerminateSessionCommand({ SessionId: sessionId }));
+      } catch (error) {
+        throw describeAwsError(error, context(`ssm:TerminateSession of ${sessionId}`));
+      }
+    },
+  };
+}

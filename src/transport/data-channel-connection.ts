@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type WebSocket from 'ws';
+import type { FrameSink } from '../channel/data-channel.js';
+import type { Cancel, Scheduler } from '../channel/scheduler.js';
+import { SsmProxyError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';
+import { describeEndpoint, openWebSocket } from './open-websocket.js';
+import { signUpgradeHeaders } from './sign-upgrade.js';
+
+/** Where and with what token to open the data channel (from StartSession or ResumeSession). */
+export interface StreamEndpoint {
+  streamUrl: string;
+  tokenValue: string;
+}
+
+export interface ConnectionEvents {
+  /** A websocket message from the service: one data-channel frame. */
+  onFrame(data: Buffer): void;
+  /** A socket is open and OpenDataChannelInput was sent: frames may flow. */
+  onOpen(sink: FrameSink): void;
+  /** The socket is gone; a reconnect may follow. */
+  onDisconnect(): void;
+  /** The connection is lost for good. */
+  onFailure(error: SsmProxyError): void;
+}
+
+export interface ConnectionTimeouts {
+  /** Websocket upgrade. */
+  upgradeMs: number;
+  /** How often to ping; also how often liveness is checked. */
+  pingIntervalMs: number;
+  /** Silence (no message, no pong) after which the socket is considered dead. */
+  livenessTimeoutMs: number;
+  /** How long to keep trying ResumeSession + reconnect after a drop. */
+  reconnectBudgetMs: number;
+}
+
+export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = {
+  upgradeMs: 30_000,
+  pingIntervalMs: 20_000,
+  livenessTimeoutMs: 65_000,
+  reconnectBudgetMs: 5 * 60_000,
+};
+
+export interface DataChannelConnectionOptions {
+  endpoint: StreamEndpoint;
+  region: string;
+  clientId: string;
+  clientVersion: string;
+  /** Resolved afresh for every dial, so expiring credentials are renewed (pitfall 17). */
+  credentials: () => Promise<AwsCredentialIdentity>;
+  /** ResumeSession: a new token (and maybe URL), or undefined when the session is over. */
+  resume: () => Promise<StreamEndpoint | undefined>;
+  scheduler: Scheduler;
+  log: Logger;
+  events: ConnectionEvents;
+  timeouts?: Partial<ConnectionTimeouts>;
+  agent?: Agent;
+}
+
+type State = 'idle' | 'open' | 'reconnecting' | 'closed';
+
+/**
+ * The websocket side of one session: dial with a SigV4-signed upgrade, send OpenDataChannelInput
+ * (§3.2), keep the socket alive with pings, and when it drops, ResumeSession and dial again
+ * (§11.2) within a budget of minutes, not seconds (pitfall 19). Frames are only passed through;
+ * the DataChannel above keeps sequence state across sockets.
+ */
+export class DataChannelConnection implements FrameSink {
+  private readonly timeouts: ConnectionTimeouts;
+  private endpoint: StreamEndpoint;
+  private socket: WebSocket | undefined;
+  private state: State = 'idle';
+  private lastHeardAt = 0;
+  private stopPinging: Cancel | undefined;
+  private reconnects = 0;
+
+  constructor(private readonly options: DataChannelConnectionOptions) {
+    this.timeouts = { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts };
+    this.endpoint = options.endpoint;
+    options.log.addSecret(options.endpoint.tokenValue);
+  }
+
+  /** Number of successful reconnects so far. */
+  get reconnectCount(): number {
+    return this.reconnects;
+  }
+
+  /** Opens the first socket. Rejects with an SsmProxyError when it cannot. */
+  async connect(): Promise<void> {
+    const socket = await this.dial(this.endpoint);
+    if (this.state === 'closed') {
+      socket.terminate();
+      return;
+    }
+    this.adopt(socket);
+  }
+
+  sendFrame(frame: Buffer): void {
+    const socket = this.socket;
+    if (socket && socket.readyState === socket.OPEN) socket.send(frame);
+  }
+
+  /** Ends the connection on purpose: close 1000, no reconnect. Waits briefly for the close. */
+  close(): Promise<void> {
+    this.state = 'closed';
+    this.stopPinging?.();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket || socket.readyState === socket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      const cancel = this.options.scheduler.setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 1000);
+      socket.once('close', () => {
+        cancel();
+        resolve();
+      });
+      socket.close(1000);
+    });
+  }
+
+  private async dial(endpoint: StreamEndpoint): Promise<WebSocket> {
+    let url: URL;
+    try {
+      url = new URL(endpoint.streamUrl);
+    } catch {
+      throw new SsmProxyError('protocol', 'the service returned an invalid StreamUrl');
+    }
+    if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
+      throw new SsmProxyError('protocol', `the StreamUrl is not a websocket URL (${url.protocol})`);
+    }
+    const credentials = await this.options.credentials();
+    const headers = await signUpgradeHeaders(url, this.options.region, credentials);
+    this.options.log.debug(`opening data channel ${describeEndpoint(endpoint.streamUrl)}`);
+    const socket = await openWebSocket(endpoint.streamUrl, {
+      headers,
+      handshakeTimeoutMs: this.timeouts.upgradeMs,
+      ...(this.options.agent ? { agent: this.options.agent } : {}),
+    });
+    socket.send(
+      encodeOpenDataChannelInput({
+        requestId: randomUUID(),
+        tokenValue: endpoint.tokenValue,
+        clientId: this.options.clientId,
+        clientVersion: this.options.clientVersion,
+      }),
+    );
+    return socket;
+  }
+
+  private adopt(socket: WebSocket): void {
+    const { scheduler, events, log } = this.options;
+    this.socket = socket;
+    this.state = 'open';
+    this.lastHeardAt = scheduler.now();
+    socket.on('message', (data: Buffer) => {
+      this.lastHeardAt = scheduler.now();
+      events.onFrame(data);
+    });
+    socket.on('pong', () => {
+      this.lastHeardAt = scheduler.now();
+    });
+    socket.on('error', (error) => log.debug(`websocket error: ${error.message}`));
+    socket.on('close', (code, reason) => this.socketClosed(socket, code, reason.toString('utf8')));
+    this.stopPinging = scheduler.setInterval(() => this.checkLiveness(socket), this.timeouts.pingIntervalMs);
+    socket.ping('keepalive');
+    events.onOpen(this);
+  }
+
+  private checkLiveness(socket: WebSocket): void {
+    const silentFor = this.options.scheduler.now() - this.lastHeardAt;
+    if (silentFor > this.timeouts.livenessTimeoutMs) {
+      this.options.log.info(`no answer from the data channel for ${Math.round(silentFor / 1000)} s; reconnecting`);
+      socket.terminate(); // 'close' follows and starts the reconnect
+      return;
+    }
+    socket.ping('keepalive');
+  }
+
+  private socketClosed(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.stopPinging?.();
+    this.options.events.onDisconnect();
+    if (this.state === 'closed') return;
+    const why = reason ? `${code} ${reason}` : `${code}`;
+    if (code === 1003) {
+      // MGS's answer to a missing or unknown token (§3.2): resuming will not help.
+      this.fail(new SsmProxyError('access-denied', `the data channel rejected the session token (close ${why})`));
+      return;
+    }
+    this.options.log.info(`data channel closed (${why}); resuming the session`);
+    void this.reconnect();
+  }
+
+  private async reconnect(): Promise<void> {
+    const { scheduler, log } = this.options;
+    this.state = 'reconnecting';
+    const deadline = scheduler.now() + this.timeouts.reconnectBudgetMs;
+    let delayMs = 100 + Math.random() * 100;
+    let lastError = 'no attempt made';
+    while (this.state === 'reconnecting') {
+      try {
+        const endpoint = await this.options.resume();
+        if (!endpoint) {
+          this.fail(new SsmProxyError('session-ended', 'the session was terminated by the service and cannot be resumed'));
+          return;
+        }
+        log.addSecret(endpoint.tokenValue);
+        this.endpoint = endpoint;
+        const socket = await this.dial(endpoint);
+        if (this.state !== 'reconnecting') {
+          socket.terminate();
+          return;
+        }
+        this.reconnects++;
+        log.info('data channel resumed');
+        this.adopt(socket);
+        return;
+      } catch (error) {
+        if (error instanceof SsmProxyError && (error.kind === 'access-denied' || error.kind === 'config')) {
+          this.fail(error);
+          return;
+        }
+        lastError = error instanceof Error ? error.message : String(error);
+        log.info(`resume failed: ${lastError}`);
+      }
+      if (scheduler.now() + delayMs > deadline) break;
+      await new Promise<void>((resolve) => scheduler.setTimeout(resolve, delayMs));
+      delayMs = Math.min(delayMs * 2, 5000);
+    }
+    if (this.state === 'reconnecting') {
+      const budget = Math.round(this.timeouts.reconnectBudgetMs / 1000);
+      this.fail(new SsmProxyError('network', `lost the data channel and could not resume it within ${budget} s: ${lastError}`));
+    }
+  }
+
+  private fail(error: SsmProxyError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopPinging?.();
+    this.options.events.onFailure(error);
+  }
+}

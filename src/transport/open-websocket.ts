@@ -1,0 +1,60 @@
+import type { Agent } from 'node:http';
+import WebSocket from 'ws';
+import { SsmProxyError } from '../errors.js';
+
+export interface OpenWebSocketOptions {
+  headers: Record<string, string>;
+  handshakeTimeoutMs: number;
+  /** HTTP(S) agent for proxies or custom CAs. */
+  agent?: Agent;
+}
+
+/**
+ * Dials the data-channel websocket and resolves once it is open. Failures become one-line
+ * SsmProxyErrors: a refused upgrade says the HTTP status (403: signature or permission),
+ * anything else is a network error. The URL's query (it holds no secret) is left out of messages.
+ */
+export function openWebSocket(url: string, options: OpenWebSocketOptions): Promise<WebSocket> {
+  const where = describeEndpoint(url);
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, {
+      headers: options.headers,
+      handshakeTimeout: options.handshakeTimeoutMs,
+      perMessageDeflate: false,
+      ...(options.agent ? { agent: options.agent } : {}),
+    });
+    let settled = false;
+    const fail = (error: SsmProxyError) => {
+      if (settled) return;
+      settled = true;
+      socket.removeAllListeners();
+      socket.on('error', () => {}); // late errors of an abandoned socket are not news
+      socket.terminate();
+      reject(error);
+    };
+    socket.once('open', () => {
+      settled = true;
+      socket.removeAllListeners('unexpected-response');
+      resolve(socket);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      const status = response.statusCode ?? 0;
+      response.resume();
+      const kind = status === 401 || status === 403 ? 'access-denied' : 'network';
+      fail(new SsmProxyError(kind, `the data channel at ${where} refused the websocket upgrade with HTTP ${status}`));
+    });
+    socket.once('error', (error: Error & { code?: string }) => {
+      fail(new SsmProxyError('network', `cannot open the data channel at ${where}: ${error.code ?? error.message}`));
+    });
+  });
+}
+
+/** scheme://host/path without the query string. */
+export function describeEndpoint(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'an invalid URL';
+  }
+}
