@@ -1,0 +1,113 @@
+/**
+ * MGS's client-facing websocket (§3): `GET /v1/data-channel/{sessionId}?role=publish_subscribe…`
+ * upgraded on the API's own HTTP server. Checks the SigV4 `Authorization` of the upgrade (§3.3),
+ * then expects OpenDataChannelInput as the first, TEXT, frame (§3.2) and hands the socket to the
+ * session's AgentSession.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeOpenDataChannelInput } from '../../src/protocol/index.js';
+import { AgentSession } from './agent-session.js';
+import type { ResolvedFakeSsmOptions } from './options.js';
+import type { ConnectionRecord, FakeSsmRecords } from './records.js';
+import type { SessionStore } from './session-store.js';
+import { parseAuthorization, verifySignature } from './sigv4-check.js';
+
+const DATA_CHANNEL_PATH = /^\/v1\/data-channel\/([A-Za-z0-9_.-]+)$/;
+/** A socket that never sends OpenDataChannelInput is closed after this long. */
+const OPEN_FRAME_TIMEOUT_MS = 10_000;
+
+export interface DataChannelContext {
+  options: ResolvedFakeSsmOptions;
+  records: FakeSsmRecords;
+  store: SessionStore;
+}
+
+export class DataChannelServer {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+
+  constructor(private readonly context: DataChannelContext) {}
+
+  /** The http server's 'upgrade' listener. */
+  handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void this.upgrade(request, socket, head).catch(() => socket.destroy());
+  };
+
+  /** Drops every client socket (used by close()). */
+  terminateAll(): void {
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const { options, records } = this.context;
+    const url = request.url ?? '/';
+    const path = url.split('?')[0]!;
+    const match = DATA_CHANNEL_PATH.exec(path);
+    if (!match) return reject(socket, records, path, 404, 'Not Found');
+    const sessionId = match[1]!;
+
+    const authorizationPresent = typeof request.headers.authorization === 'string';
+    const auth = parseAuthorization(request.headers.authorization);
+    if (options.requireSigV4 || options.verifySignature) {
+      if (!auth) return reject(socket, records, path, 403, 'Missing Authentication Token');
+      if (auth.service !== 'ssmmessages' || auth.region !== options.region) {
+        return reject(socket, records, path, 403, `Credential should be scoped to ${options.region}/ssmmessages, not ${auth.region}/${auth.service}`);
+      }
+    }
+    let signatureOk: boolean | undefined;
+    if (options.verifySignature) {
+      const result = await verifySignature(
+        { method: request.method ?? 'GET', url, headers: request.headers },
+        { ...options.verifySignature, service: 'ssmmessages', region: options.region },
+      );
+      signatureOk = result.ok;
+      if (!result.ok) return reject(socket, records, path, 403, `The request signature we calculated does not match the signature you provided (${result.reason})`);
+    }
+
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      const record: ConnectionRecord = { sessionId, authorizationPresent, signatureOk, tokenOk: false };
+      records.connections.push(record);
+      ws.once('close', (code, reason) => {
+        record.closeCode = code;
+        record.closeReason = reason.toString('utf8');
+      });
+      this.awaitOpenFrame(ws, sessionId, record);
+    });
+  }
+
+  /** First frame: OpenDataChannelInput with a token valid for this session, else close 1003. */
+  private awaitOpenFrame(ws: WebSocket, sessionId: string, record: ConnectionRecord): void {
+    const noToken = `Channel ${sessionId}: request to open data channel does not contain token.`;
+    const timer = setTimeout(() => ws.close(1003, noToken), OPEN_FRAME_TIMEOUT_MS);
+    timer.unref();
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      const input = isBinary ? undefined : decodeOpenDataChannelInput((data as Buffer).toString('utf8'));
+      record.requestId = input?.requestId;
+      record.clientId = input?.clientId;
+      record.clientVersion = input?.clientVersion;
+      const entry = this.context.store.get(sessionId);
+      const token = input?.tokenValue;
+      if (!entry || entry.terminated || !token || !entry.tokens.has(token)) {
+        ws.close(1003, noToken);
+        return;
+      }
+      record.tokenOk = true;
+      // Attach synchronously so the very next frame already reaches the session.
+      entry.agent ??= new AgentSession(entry, this.context.options, this.context.records);
+      entry.agent.attach(ws);
+    });
+  }
+}
+
+function reject(socket: Duplex, records: FakeSsmRecords, path: string, status: number, reason: string): void {
+  records.rejectedUpgrades.push({ path, status, reason });
+  const body = `${reason}\n`;
+  const statusText = status === 404 ? 'Not Found' : 'Forbidden';
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nx-amzn-RequestId: fake\r\n\r\n${body}`,
+  );
+}
