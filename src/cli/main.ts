@@ -10,6 +10,9 @@ import { commands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
 export async function main(argv: string[]): Promise<void> {
+  // The SDK warns on stderr about Node versions it will drop; that is for SDK users, not ours
+  // (the packaged binary carries its own Node).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const parser = yargs(argv)
     .scriptName('ssm-proxy')
     .usage('$0 <command> [options]\n\nReach private EC2 hosts with ssh, scp and rsync through AWS Systems Manager Session Manager.')
