@@ -231,8 +231,9 @@ function createBlock(config: ParsedConfig, alias: string, wanted: readonly Wante
   const at = insertionPoint(config, alias);
   const lines = config.lines;
   let text: string[];
+  // One empty line separates the block from its neighbour; uninstall takes exactly that line back.
   if (at < lines.length) text = [...block, ''];
-  else if (lines.length > 0 && config.parsed[lines.length - 1]!.kind !== 'blank') text = ['', ...block];
+  else if (lines.length > 0) text = ['', ...block];
   else text = block;
   return { at, remove: 0, insert: text.map((t) => newLine(t, eol)) };
 }

@@ -30,7 +30,7 @@ export function planUninstall(config: ParsedConfig, alias: string): UninstallPla
     let to = lastDirective(config, section) + 1;
     // Take back the blank line that separated the block from its neighbour.
     if (to < config.lines.length && config.parsed[to]!.kind === 'blank') to++;
-    else if (to === config.lines.length && from > 0 && config.parsed[from - 1]!.kind === 'blank') from--;
+    else if (to === config.lines.length && from > 0 && config.lines[from - 1]!.text === '') from--;
     return { lines: applyEdits(config.lines, [{ at: from, remove: to - from, insert: [] }], eol), action: 'removed-block' };
   }
 
