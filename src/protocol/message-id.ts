@@ -8,9 +8,23 @@ import { Offset } from './constants.js';
 
 export const MESSAGE_ID_LENGTH = 16;
 
+/**
+ * Random bytes are drawn 4 KiB at a time: one id per frame makes the per-call cost of the
+ * CSPRNG the larger part of encoding a 1 KiB frame otherwise. The pool is a cache of
+ * randomness, not state anything depends on.
+ */
+const POOL_SIZE = 4096;
+const pool = Buffer.allocUnsafe(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
 /** A fresh random v4 UUID, canonical byte order. */
 export function randomMessageId(): Buffer {
-  const id = randomFillSync(Buffer.allocUnsafe(MESSAGE_ID_LENGTH));
+  if (poolOffset + MESSAGE_ID_LENGTH > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const id = Buffer.from(pool.subarray(poolOffset, poolOffset + MESSAGE_ID_LENGTH));
+  poolOffset += MESSAGE_ID_LENGTH;
   id[6] = (id[6]! & 0x0f) | 0x40; // version 4
   id[8] = (id[8]! & 0x3f) | 0x80; // RFC 4122 variant
   return id;
