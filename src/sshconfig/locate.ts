@@ -116,14 +116,19 @@ export function lastDirective(config: ParsedConfig, section: Section): number {
 
 /**
  * Where a new block for the alias goes: before the first section that may apply to it, and
- * before the comment lines glued to that section's header (they describe it). When nothing
+ * before the unindented comment lines glued to that section's header (they describe it; an
+ * indented comment is more likely a commented-out option of the block above). When nothing
  * applies, at the end of the file.
  */
 export function insertionPoint(config: ParsedConfig, alias: string): number {
   const first = config.sections.find((s) => mayApply(s, alias));
   if (!first) return config.lines.length;
   let at = first.header;
-  while (at > 0 && config.parsed[at - 1]!.kind === 'comment') at--;
+  for (;;) {
+    const above = config.parsed[at - 1];
+    if (above?.kind !== 'comment' || above.indent !== '') break;
+    at--;
+  }
   return at;
 }
 

@@ -5,7 +5,7 @@ import { isValidTargetId } from '../../src/target-id.js';
 import { configQuote, parseConfigLine } from '../../src/sshconfig/config-line.js';
 import { unifiedDiff } from '../../src/sshconfig/diff.js';
 import { splitLines } from '../../src/sshconfig/lines.js';
-import { hostPatternsMatch, matchPattern } from '../../src/sshconfig/locate.js';
+import { hostPatternsMatch, insertionPoint, matchPattern, parseConfig } from '../../src/sshconfig/locate.js';
 import { buildProxyCommand, parseProxyCommand, shellSplit, shellWord } from '../../src/sshconfig/proxy-command.js';
 import { ssmProxyInvocation } from '../../src/sshconfig/self-path.js';
 import { checkAlias } from '../../src/sshconfig/validate.js';
@@ -189,5 +189,15 @@ describe('ssh -G comparison', () => {
       "port is '22', not '2222'",
     ]);
     assert.deepEqual(mismatches(new Map(), { hostname: 'h', proxycommand: 'p' }), ["hostname is not set, not 'h'", "proxycommand is not set, not 'p'"]);
+  });
+});
+
+describe('where a new block goes', () => {
+  const at = (text: string, alias: string) => insertionPoint(parseConfig(splitLines(Buffer.from(text)), 'test'), alias);
+  test('before the first section that may apply, with its header comments, not its neighbour\'s commented-out lines', () => {
+    assert.equal(at('Host web\n    HostName w\n    #User old\n# defaults\nHost *\n    User x\n', 'box'), 3);
+    assert.equal(at('Host web\n    HostName w\n\nMatch exec "true"\n    User x\n', 'box'), 3, 'any Match may apply');
+    assert.equal(at('Host * !box\n    User x\nHost web\n', 'box'), 3, 'negated: does not apply, so at the end');
+    assert.equal(at('User x\nHost bo?\n', 'box'), 1, 'after global lines, before the wildcard');
   });
 });
