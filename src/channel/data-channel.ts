@@ -49,6 +49,17 @@ export interface DataChannelOptions {
   stallTimeoutMs?: number;
 }
 
+/** Counters for the -v summary and the benchmark. */
+export interface DataChannelStats {
+  messagesSent: number;
+  payloadBytesSent: number;
+  messagesReceived: number;
+  payloadBytesReceived: number;
+  retransmissions: number;
+  duplicatesReceived: number;
+  framesDropped: number;
+}
+
 interface Outgoing {
   frame: Buffer;
   /** Scheduler time of the latest transmission; undefined while never sent. */
@@ -84,6 +95,16 @@ export class DataChannel {
   private readonly received = new Map<number, Frame>();
   private receivedBytes = 0;
   private deliveryPaused = false;
+
+  readonly stats: DataChannelStats = {
+    messagesSent: 0,
+    payloadBytesSent: 0,
+    messagesReceived: 0,
+    payloadBytesReceived: 0,
+    retransmissions: 0,
+    duplicatesReceived: 0,
+    framesDropped: 0,
+  };
 
   private lastProgressAt: number;
   private stopTicking: Cancel | undefined;
@@ -141,6 +162,8 @@ export class DataChannel {
     };
     this.unacked.set(this.nextSequence, entry);
     this.nextSequence++;
+    this.stats.messagesSent++;
+    this.stats.payloadBytesSent += payload.length;
     this.transmit(entry);
     const hasRoom = this.unacked.size < this.options.windowMessages;
     if (!hasRoom) this.windowWasFull = true;
@@ -165,6 +188,7 @@ export class DataChannel {
     if (this.closed) return;
     const decoded = decodeFrame(data);
     if (!decoded.ok) {
+      this.stats.framesDropped++;
       this.handler.onProtocolError(decoded.error);
       return;
     }
@@ -191,21 +215,30 @@ export class DataChannel {
   private receiveStreamMessage(frame: Frame): void {
     const sequence = frame.sequenceNumber;
     if (sequence < this.expectedSequence || this.received.has(sequence)) {
+      this.stats.duplicatesReceived++;
       this.acknowledge(frame); // a duplicate: our earlier ack was lost (pitfall 7)
       return;
     }
     if (sequence === this.expectedSequence && !this.deliveryPaused) {
       // The hot path: in order and the handler is ready. Deliver, then ack (§5).
+      this.countReceived(frame);
       this.expectedSequence++;
       this.deliveryPaused = !this.handler.onStreamMessage(frame);
       this.acknowledge(frame);
       if (this.received.size > 0) this.deliverReceived();
       return;
     }
-    if (this.receivedBytes + frame.payload.length > this.options.receiveBufferBytes) return; // no ack: resent later
+    // No room: no ack, so the peer resends it once we have caught up.
+    if (this.receivedBytes + frame.payload.length > this.options.receiveBufferBytes) return;
+    this.countReceived(frame);
     this.received.set(sequence, frame);
     this.receivedBytes += frame.payload.length;
     this.acknowledge(frame);
+  }
+
+  private countReceived(frame: Frame): void {
+    this.stats.messagesReceived++;
+    this.stats.payloadBytesReceived += frame.payload.length;
   }
 
   private deliverReceived(): void {
@@ -280,6 +313,7 @@ export class DataChannel {
       const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), 4 * this.options.maxRetransmissionTimeoutMs);
       if (now - entry.lastSentAt >= backoff) {
         entry.retransmissions++;
+        this.stats.retransmissions++;
         this.transmit(entry);
       }
     }

@@ -4,6 +4,7 @@ import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
+import type { DataChannelStats } from '../channel/data-channel.js';
 import type { SessionEnd } from '../session/port-session.js';
 import type { ConnectArgs } from './commands/connect.js';
 
@@ -37,8 +38,8 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
 }
 
 async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
-  const started = performance.now();
-  const elapsed = () => `${Math.round(performance.now() - started)} ms`;
+  const timings = new PhaseTimer();
+  timings.mark('start-up');
   const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }] = await Promise.all([
     import('../aws/profile.js'),
     import('../aws/credentials.js'),
@@ -46,6 +47,8 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
   ]);
   const aws = await resolveAwsTarget({ ...(args.profile ? { profile: args.profile } : {}), ...(args.region ? { region: args.region } : {}) });
   const credentials = await createCredentialProvider(aws.profile);
+  await credentials(); // fail here, clearly, rather than inside StartSession
+  timings.mark('credentials');
   const ssm = await createSsmApi({
     ...aws,
     credentials,
@@ -58,7 +61,8 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     parameters: { portNumber: [String(args.port)] },
   });
   log.addSecret(session.tokenValue);
-  log.info(`session ${session.sessionId} started after ${elapsed()}`);
+  timings.mark('StartSession');
+  log.info(`session ${session.sessionId} started`);
 
   const [{ PortSession }, { DataChannelConnection }] = await Promise.all([
     import('../session/port-session.js'),
@@ -71,6 +75,10 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     log,
     clientVersion: CLAIMED_PLUGIN_VERSION,
     target: args.target,
+    onStreaming: () => {
+      timings.mark('handshake');
+      log.info(`timings: ${timings.summary()}`);
+    },
   });
   const connection = new DataChannelConnection({
     endpoint: session,
@@ -115,14 +123,14 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     const ended = portSession.run();
     try {
       await connection.connect();
-      log.info(`data channel open after ${elapsed()}`);
+      timings.mark('websocket');
     } catch (error) {
       portSession.fail(error as SsmProxyError);
     }
     const end: SessionEnd = await ended;
     await connection.close();
     if (end.reason === 'terminated' || end.reason === 'output-closed') await terminateQuietly();
-    log.info(`session ${session.sessionId} ended (${end.reason}) after ${elapsed()}`);
+    log.info(`session ${session.sessionId} ended (${end.reason}); ${describeStats(portSession.channel.stats, connection.reconnectCount)}`);
     if (signal) return SIGNAL_EXIT_CODES[signal];
     if (end.reason === 'closed-by-service' && end.output.trim()) return EXIT_CODES['session-ended'];
     return 0;
@@ -133,6 +141,35 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
   } finally {
     for (const [name, handler] of handlers) process.off(name, handler);
   }
+}
+
+/** Milliseconds spent in each phase of getting connected, for -v and the benchmark. */
+class PhaseTimer {
+  private readonly phases: [string, number][] = [];
+  private last = 0; // performance.now() counts from process start
+
+  mark(phase: string): void {
+    const now = performance.now();
+    this.phases.push([phase, now - this.last]);
+    this.last = now;
+  }
+
+  summary(): string {
+    const parts = this.phases.map(([phase, ms]) => `${phase} ${Math.round(ms)} ms`);
+    return `${parts.join(', ')} (total ${Math.round(this.last)} ms)`;
+  }
+}
+
+function describeStats(stats: DataChannelStats, reconnects: number): string {
+  const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+  const usage = process.resourceUsage();
+  return (
+    `sent ${mib(stats.payloadBytesSent)} in ${stats.messagesSent} messages, ` +
+    `received ${mib(stats.payloadBytesReceived)} in ${stats.messagesReceived} messages, ` +
+    `${stats.retransmissions} resent, ${stats.duplicatesReceived} duplicates, ${stats.framesDropped} bad frames, ` +
+    `${reconnects} reconnects, peak RSS ${Math.round(usage.maxRSS / 1024)} MB, ` +
+    `CPU ${(usage.userCPUTime / 1e6).toFixed(2)} s user + ${(usage.systemCPUTime / 1e6).toFixed(2)} s system`
+  );
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

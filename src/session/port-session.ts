@@ -35,6 +35,8 @@ export interface PortSessionOptions {
   /** Names the target in messages. */
   target: string;
   handshakeTimeoutMs?: number;
+  /** Called once, when the handshake is complete and bytes start to flow. */
+  onStreaming?: () => void;
   /** After stdin ends: how long to wait for the agent to acknowledge what we sent. */
   drainTimeoutMs?: number;
   chunkSize?: number;
@@ -64,6 +66,7 @@ export class PortSession {
       handshakeTimeoutMs: 30_000,
       drainTimeoutMs: 10_000,
       chunkSize: STREAM_CHUNK_SIZE,
+      onStreaming: () => {},
       ...options,
     };
     this.channel = new DataChannel({
@@ -191,6 +194,7 @@ export class PortSession {
     if (complete.ok && complete.value.customerMessage) this.options.log.info(complete.value.customerMessage);
     this.options.log.info('session handshake complete; streaming');
     this.state = 'streaming';
+    this.options.onStreaming();
     this.startReadingInput();
   }
 
