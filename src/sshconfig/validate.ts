@@ -23,7 +23,10 @@ export function checkAlias(alias: string): void {
 }
 
 export function checkTarget(target: string, from: string): void {
-  if (!isValidTargetId(target)) throw new SsmProxyError('usage', `target '${target}' (${from}) is not valid: ${TARGET_ID_HINT}`);
+  if (!isValidTargetId(target)) {
+    const fix = from.startsWith('from --') ? '' : '; pass --target';
+    throw new SsmProxyError('usage', `target '${target}' (${from}) is not valid: ${TARGET_ID_HINT}${fix}`);
+  }
 }
 
 export function checkProfile(profile: string, from: string): void {
