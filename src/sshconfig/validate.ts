@@ -47,6 +47,14 @@ export function checkPort(port: number, from: string): void {
   }
 }
 
+/** --port as typed: digits only, so 'abc' or '22x' is named as typed rather than as NaN. */
+export function parsePortFlag(text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(port)) throw new SsmProxyError('usage', `port '${text}' (from --port) is not a TCP port (1-65535)`);
+  checkPort(port, 'from --port');
+  return port;
+}
+
 export function checkUser(user: string): void {
   if (user === '' || /[\s"'\\#%]/.test(user)) {
     throw new SsmProxyError('usage', `user '${user}' is not a plain login name; use one without spaces, quotes, '#' or '%'`);

@@ -194,6 +194,7 @@ describe('bad input: one line, non-zero exit, file untouched', () => {
     const { home, config, original } = await homeWith('18-host-star-last.conf');
     await assertRefused(cli(['install-host', 'box', '--target', ID, '--region', 'Europe'], home), 2, /region 'Europe'/, config, original);
     await assertRefused(cli(['install-host', 'box', '--target', ID, '--port', '70000'], home), 2, /port '70000'/, config, original);
+    await assertRefused(cli(['install-host', 'box', '--target', ID, '--port', '22x'], home), 2, /port '22x'/, config, original);
     await assertRefused(cli(['install-host', 'box', '--target', ID, '--profile', 'a b'], home), 2, /profile 'a b'/, config, original);
   });
 

@@ -7,7 +7,7 @@ export interface InstallHostArgs {
   profile?: string;
   region?: string;
   user?: string;
-  port?: number;
+  port?: string;
   'identity-file'?: string;
   config?: string;
   'dry-run': boolean;
@@ -24,7 +24,7 @@ export const installHostCommand: CommandModule<object, InstallHostArgs> = {
       .option('profile', { type: 'string', describe: 'AWS profile for the ProxyCommand' })
       .option('region', { type: 'string', describe: 'AWS region for the ProxyCommand' })
       .option('user', { type: 'string', describe: 'Set User in the block' })
-      .option('port', { type: 'number', describe: 'Set Port in the block (the port on the instance)' })
+      .option('port', { type: 'string', describe: 'Set Port in the block (the port on the instance)' })
       .option('identity-file', { type: 'string', describe: 'Set IdentityFile in the block' })
       .option('config', { type: 'string', describe: 'The ssh config file to edit (default ~/.ssh/config)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a unified diff; write nothing' })
@@ -32,13 +32,14 @@ export const installHostCommand: CommandModule<object, InstallHostArgs> = {
   handler: (args) =>
     runCommand(async () => {
       const { installHost } = await import('../../sshconfig/install.js');
+      const { parsePortFlag } = await import('../../sshconfig/validate.js');
       await installHost({
         alias: args.alias,
         target: args.target,
         profile: args.profile,
         region: args.region,
         user: args.user,
-        port: args.port,
+        port: args.port === undefined ? undefined : parsePortFlag(args.port),
         identityFile: args['identity-file'],
         config: args.config,
         dryRun: args['dry-run'],
