@@ -104,8 +104,8 @@ export class DataChannelConnection implements FrameSink {
     if (socket && socket.readyState === socket.OPEN) socket.send(frame);
   }
 
-  /** Ends the connection on purpose: close 1000, no reconnect. Waits briefly for the close. */
-  close(): Promise<void> {
+  /** Ends the connection on purpose: close 1000, no reconnect. Waits up to `waitMs` for the close. */
+  close(waitMs = 1000): Promise<void> {
     this.state = 'closed';
     this.stopPinging?.();
     const socket = this.socket;
@@ -115,7 +115,7 @@ export class DataChannelConnection implements FrameSink {
       const cancel = this.options.scheduler.setTimeout(() => {
         socket.terminate();
         resolve();
-      }, 1000);
+      }, waitMs);
       socket.once('close', () => {
         cancel();
         resolve();
