@@ -17,6 +17,8 @@ export interface SsmApi {
 export interface SsmApiOptions {
   region: string;
   profile: string | undefined;
+  /** Who signs, for AccessDenied messages (AwsTarget.identity). */
+  identity?: string;
   credentials: AwsCredentialIdentityProvider;
   /** --endpoint-url; AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL are read by the SDK itself. */
   endpoint?: string;
@@ -32,7 +34,7 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
     requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
     maxAttempts: 3,
   });
-  const context = (action: string) => ({ action, profile: options.profile });
+  const context = (action: string) => ({ action, profile: options.profile, identity: options.identity });
 
   return {
     async startSession({ target, documentName, parameters }) {

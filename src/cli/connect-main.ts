@@ -46,7 +46,7 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     import('../aws/ssm-api.js'),
   ]);
   const aws = await resolveAwsTarget({ ...(args.profile ? { profile: args.profile } : {}), ...(args.region ? { region: args.region } : {}) });
-  const credentials = await createCredentialProvider(aws.profile);
+  const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true });
   await credentials(); // fail here, clearly, rather than inside StartSession
   timings.mark('credentials');
   const ssm = await createSsmApi({

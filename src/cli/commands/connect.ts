@@ -10,6 +10,8 @@ export interface ConnectArgs {
   'endpoint-url'?: string;
   verbose: number;
   'log-file'?: string;
+  /** auto: sign in to AWS SSO right here when needed and stderr is a terminal; never: fail fast. */
+  login?: 'auto' | 'never';
 }
 
 export const connectCommand: CommandModule<object, ConnectArgs> = {
@@ -24,7 +26,12 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
       .option('document-name', { type: 'string', default: 'AWS-StartSSHSession', describe: 'Session document' })
       .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override' })
       .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv for frames)' })
-      .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' }),
+      .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' })
+      .option('login', {
+        choices: ['auto', 'never'] as const,
+        default: 'auto' as const,
+        describe: 'SSO sign-in when the token is missing or expired: auto = device login on the terminal (stderr), never = fail',
+      }),
   handler: async (args) => {
     await runCommand(async () => {
       const { runConnect } = await import('../connect-main.js');

@@ -1,9 +1,18 @@
 import type { CommandModule } from 'yargs';
+import { configureProfileCommand } from './configure-profile.js';
 import { connectCommand } from './connect.js';
 import { installHostCommand } from './install-host.js';
 import { listHostsCommand } from './list-hosts.js';
+import { loginCommand } from './login.js';
 import { uninstallHostCommand } from './uninstall-host.js';
 
 /** Every command the CLI offers, in the order --help lists them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [connectCommand, installHostCommand, uninstallHostCommand, listHostsCommand];
+export const commands: CommandModule<any, any>[] = [
+  connectCommand,
+  loginCommand,
+  configureProfileCommand,
+  installHostCommand,
+  uninstallHostCommand,
+  listHostsCommand,
+];

@@ -1,0 +1,139 @@
+import { SsmProxyError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { deviceLogin, failure, type DeviceLoginDeps } from './device-login.js';
+import type { OidcApi } from './oidc-client.js';
+import { describeSso, loginCommand, type SsoSettings } from './sso-settings.js';
+import { isoSeconds, msUntilExpiry, readSsoToken, writeSsoToken, type SsoToken } from './token-cache.js';
+
+/**
+ * A token with less than this left is refreshed ahead of time. Larger than the SDK's own 5-minute
+ * window, so the SDK's fromSSO (which refreshes silently and swallows the reason) finds a fresh
+ * token and ssm-proxy can say exactly why a refresh failed.
+ */
+export const REFRESH_WINDOW_MS = 10 * 60_000;
+
+export type LoginMode = 'auto' | 'never';
+
+export interface EnsureTokenOptions {
+  /** auto: sign in with the device flow when needed and `interactive`; never: fail with the fix. */
+  mode: LoginMode;
+  /** A human can see the prompt (stderr is a terminal, or the `login` command). */
+  interactive: boolean;
+  /** `login --force`: a new device sign-in even when the cached token is fine. */
+  force?: boolean;
+  log: Logger;
+  prompt(line: string): void;
+  openBrowser(url: string): void;
+  sleep?(ms: number): Promise<void>;
+  now?(): number;
+  /** For tests; default: @aws-sdk/client-sso-oidc in the SSO region. */
+  createOidc?(region: string): Promise<OidcApi>;
+}
+
+export type EnsureOutcome = 'cached' | 'refreshed' | 'signed-in';
+
+/**
+ * Makes sure the token cache holds a usable token for `sso`: keep a fresh one, refresh one near
+ * or past expiry with its refresh token (no prompt), else sign in with the device flow when
+ * allowed, else fail with one line that names the command to run.
+ */
+export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptions): Promise<EnsureOutcome> {
+  const now = options.now ?? Date.now;
+  const { log } = options;
+  const cached = await readSsoToken(sso.cacheKey);
+  if (cached) {
+    log.addSecret(cached.accessToken);
+    log.addSecret(cached.refreshToken);
+    log.addSecret(cached.clientSecret);
+  }
+  const left = cached ? msUntilExpiry(cached, now()) : NaN;
+  if (!options.force && cached && left > REFRESH_WINDOW_MS) {
+    log.info(`${describeSso(sso)} is valid until ${cached.expiresAt}`);
+    return 'cached';
+  }
+
+  let oidc: OidcApi | undefined;
+  const getOidc = async () => (oidc ??= await (options.createOidc ?? defaultOidc)(sso.region));
+
+  let refreshError: SsmProxyError | undefined;
+  if (!options.force && cached && canRefresh(cached, now())) {
+    try {
+      const refreshed = await refreshSsoToken(sso, cached, await getOidc(), now, log);
+      await writeSsoToken(sso.cacheKey, refreshed);
+      log.info(`${describeSso(sso)} was refreshed; valid until ${refreshed.expiresAt}`);
+      return 'refreshed';
+    } catch (error) {
+      refreshError = error instanceof SsmProxyError ? error : failure('CreateToken', sso, error);
+      log.info(`refreshing ${describeSso(sso)} failed: ${refreshError.message}`);
+    }
+  }
+
+  if (options.mode === 'auto' && options.interactive) {
+    const deps: DeviceLoginDeps = {
+      oidc: await getOidc(),
+      log,
+      prompt: options.prompt,
+      openBrowser: options.openBrowser,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      now,
+    };
+    const token = await deviceLogin(sso, cached, deps);
+    const file = await writeSsoToken(sso.cacheKey, token);
+    log.info(`SSO token cached in ${file}`);
+    return 'signed-in';
+  }
+
+  // Still usable for a few minutes: go on, the SDK will try again near expiry.
+  if (cached && left > 0 && !options.force) {
+    if (refreshError) log.warn(`${describeSso(sso)} expires at ${cached.expiresAt} and could not be refreshed: ${refreshError.message}`);
+    return 'cached';
+  }
+  const fix = `run '${loginCommand(sso)}' (or 'aws sso login${sso.profile ? ` --profile ${sso.profile}` : ` --sso-session ${sso.sessionName}`}') and try again`;
+  if (refreshError) {
+    throw new SsmProxyError(refreshError.kind === 'network' ? 'network' : 'config', `${describeSso(sso)} expired and could not be refreshed (${stripPrefix(refreshError.message)}); ${fix}`);
+  }
+  if (!cached) throw new SsmProxyError('config', `${describeSso(sso)} is missing (no cached SSO token for ${sso.startUrl}); ${fix}`);
+  if (Number.isNaN(left)) throw new SsmProxyError('config', `${describeSso(sso)} has an unreadable expiry date in its cached token; ${fix}`);
+  throw new SsmProxyError('config', `${describeSso(sso)} expired at ${cached.expiresAt}${cached.refreshToken ? '' : ' and has no refresh token'}; ${fix}`);
+}
+
+function stripPrefix(message: string): string {
+  return message.replace(/^SSO-OIDC CreateToken failed for \S+ /, '').replace(/^SSO-OIDC /, '');
+}
+
+function canRefresh(token: SsoToken, now: number): boolean {
+  if (!token.refreshToken || !token.clientId || !token.clientSecret) return false;
+  // An expired client registration cannot redeem its refresh token.
+  return !token.registrationExpiresAt || Date.parse(token.registrationExpiresAt) > now;
+}
+
+/** CreateToken with grant_type refresh_token; keeps the old refresh token if no new one is sent. */
+export async function refreshSsoToken(sso: SsoSettings, token: SsoToken, oidc: OidcApi, now: () => number, log: Logger): Promise<SsoToken> {
+  log.info(`refreshing ${describeSso(sso)} with its refresh token`);
+  let grant;
+  try {
+    grant = await oidc.createToken({
+      grantType: 'refresh_token',
+      clientId: token.clientId!,
+      clientSecret: token.clientSecret!,
+      refreshToken: token.refreshToken!,
+    });
+  } catch (error) {
+    throw failure('CreateToken', sso, error);
+  }
+  log.addSecret(grant.accessToken);
+  log.addSecret(grant.refreshToken);
+  return {
+    ...token,
+    startUrl: token.startUrl || sso.startUrl,
+    region: token.region || sso.region,
+    accessToken: grant.accessToken,
+    expiresAt: isoSeconds(now() + grant.expiresIn * 1000),
+    refreshToken: grant.refreshToken ?? token.refreshToken,
+  };
+}
+
+async function defaultOidc(region: string): Promise<OidcApi> {
+  const { createOidcApi } = await import('./oidc-client.js');
+  return createOidcApi(region);
+}

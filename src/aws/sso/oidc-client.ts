@@ -1,0 +1,81 @@
+/**
+ * The three SSO-OIDC calls ssm-proxy makes, behind a small interface so the login and refresh
+ * logic can be driven by tests. The real one is @aws-sdk/client-sso-oidc, loaded lazily. It is
+ * built with the SSO region only: its endpoint is the SDK's own choice, so
+ * AWS_ENDPOINT_URL_SSO_OIDC (or `[services]` / endpoint_url in the config file) overrides it,
+ * exactly as for the SDK's internal refresh in fromSSO.
+ */
+export interface ClientRegistration {
+  clientId: string;
+  clientSecret: string;
+  /** Epoch seconds. */
+  clientSecretExpiresAt: number;
+}
+
+export interface DeviceAuthorization {
+  deviceCode: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string | undefined;
+  /** Seconds. */
+  expiresIn: number;
+  /** Seconds between polls. */
+  interval: number;
+}
+
+export interface TokenGrant {
+  accessToken: string;
+  /** Seconds. */
+  expiresIn: number;
+  refreshToken: string | undefined;
+}
+
+export interface OidcApi {
+  registerClient(request: { clientName: string; scopes: string[] }): Promise<ClientRegistration>;
+  startDeviceAuthorization(request: { clientId: string; clientSecret: string; startUrl: string }): Promise<DeviceAuthorization>;
+  createToken(
+    request:
+      | { grantType: 'urn:ietf:params:oauth:grant-type:device_code'; clientId: string; clientSecret: string; deviceCode: string }
+      | { grantType: 'refresh_token'; clientId: string; clientSecret: string; refreshToken: string },
+  ): Promise<TokenGrant>;
+}
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code' as const;
+
+export async function createOidcApi(region: string): Promise<OidcApi> {
+  const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
+  // No credentials: these three operations are unsigned (smithy.api#noAuth).
+  const client = new SSOOIDCClient({
+    region,
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+    maxAttempts: 2,
+  });
+  return {
+    async registerClient({ clientName, scopes }) {
+      const out = await client.send(
+        new RegisterClientCommand({ clientName, clientType: 'public', ...(scopes.length > 0 ? { scopes } : {}) }),
+      );
+      if (!out.clientId || !out.clientSecret) throw new Error('RegisterClient answered without clientId or clientSecret');
+      return { clientId: out.clientId, clientSecret: out.clientSecret, clientSecretExpiresAt: Number(out.clientSecretExpiresAt ?? 0) };
+    },
+    async startDeviceAuthorization(request) {
+      const out = await client.send(new StartDeviceAuthorizationCommand(request));
+      if (!out.deviceCode || !out.userCode || !out.verificationUri) {
+        throw new Error('StartDeviceAuthorization answered without deviceCode, userCode or verificationUri');
+      }
+      return {
+        deviceCode: out.deviceCode,
+        userCode: out.userCode,
+        verificationUri: out.verificationUri,
+        verificationUriComplete: out.verificationUriComplete,
+        expiresIn: out.expiresIn ?? 600,
+        interval: out.interval ?? 5,
+      };
+    },
+    async createToken(request) {
+      const out = await client.send(new CreateTokenCommand(request));
+      if (!out.accessToken || out.expiresIn === undefined) throw new Error('CreateToken answered without accessToken or expiresIn');
+      return { accessToken: out.accessToken, expiresIn: out.expiresIn, refreshToken: out.refreshToken };
+    },
+  };
+}
