@@ -110,7 +110,10 @@ export class AgentSession {
     if (previous && previous.readyState === WebSocket.OPEN) previous.close(1000, 'Bye');
     this.socket = socket;
     this.bytesOnSocket = 0;
-    socket.on('message', (data) => this.fromClient(data as Buffer));
+    // MGS stops relaying from a socket it has closed or replaced.
+    socket.on('message', (data) => {
+      if (this.socket === socket) this.fromClient(data as Buffer);
+    });
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
     });
@@ -404,10 +407,14 @@ export class AgentSession {
 
   // ---- MGS behaviour --------------------------------------------------------------------
 
-  /** MGS recycles sockets (close 1000 "Bye", §3.4); here after N stream bytes instead of 60 min. */
+  /**
+   * MGS recycles sockets (close 1000 "Bye", §3.4); here after N new stream payload bytes (either
+   * direction, retransmissions not counted) while a socket is attached, instead of after 60 min.
+   * Counting resends would let a reconnect's own catch-up traffic recycle it again: a livelock.
+   */
   private countSocketBytes(bytes: number): void {
     const limit = this.options.recycleAfterBytes;
-    if (!limit) return;
+    if (!limit || !this.socket) return;
     this.bytesOnSocket += bytes;
     if (this.bytesOnSocket < limit) return;
     this.bytesOnSocket = 0;

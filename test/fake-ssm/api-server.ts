@@ -56,6 +56,7 @@ function answer(context: ApiContext, request: IncomingMessage, response: ServerR
     authorization: /^AWS4-HMAC-SHA256 /.test(request.headers.authorization ?? ''),
     credentialService: auth?.service,
     credentialRegion: auth?.region,
+    accessKeyId: auth?.accessKeyId,
     status: 0,
   };
   context.records.apiCalls.push(record);

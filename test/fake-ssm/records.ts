@@ -15,6 +15,8 @@ export interface ApiCallRecord {
   /** Service and region from the credential scope, when present. */
   credentialService?: string;
   credentialRegion?: string;
+  /** The access key id from the credential scope: which credentials signed the call. */
+  accessKeyId?: string;
   target?: string;
   documentName?: string;
   parameters?: Record<string, string[]>;
