@@ -208,8 +208,13 @@ function writeLicences(metafile: Metafile, nodeVersion: string, outDir: string):
     const dir = packageDirOf(input);
     if (dir) dirs.add(dir);
   }
-  for (const dir of [...dirs].sort()) {
+  const packages = new Map<string, { dir: string; manifest: { name: string; version: string; license?: string } }>();
+  for (const dir of dirs) {
     const manifest = readJson<{ name: string; version: string; license?: string }>(path.join(root, dir, 'package.json'));
+    packages.set(`${manifest.name} ${manifest.version}`, { dir, manifest });
+  }
+  for (const key of [...packages.keys()].sort()) {
+    const { dir, manifest } = packages.get(key)!;
     const files = readdirSync(path.join(root, dir)).filter((f) => LICENCE_FILE.test(f)).sort();
     const texts = files.map((f) => readFileSync(path.join(root, dir, f), 'utf8').trimEnd());
     const body = texts.length > 0 ? texts.join('\n\n') : `License: ${manifest.license ?? 'see package'} (the package ships no licence file)`;
