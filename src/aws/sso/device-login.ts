@@ -124,14 +124,21 @@ export function errorName(error: unknown): string {
 
 const NETWORK = /(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/;
 
+/** `InvalidGrantException: Invalid refresh token provided` (OIDC errors carry error_description). */
+export function oidcErrorDetail(error: unknown): string {
+  const err = (error ?? {}) as { name?: string; message?: string; error_description?: string };
+  const text = (err.error_description || (err.message !== 'UnknownError' ? err.message : '') || String(error)).replace(/\s+/g, ' ').trim();
+  return err.name && err.name !== 'Error' ? `${err.name}: ${text}` : text;
+}
+
 /** One line for a failed SSO-OIDC call; AWS messages never carry the secrets we sent. */
 export function failure(operation: string, sso: SsoSettings, error: unknown): SsmProxyError {
   if (error instanceof SsmProxyError) return error;
   const name = errorName(error);
-  const message = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+  const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string })?.code ?? NETWORK.exec(message)?.[1];
   if ((code && NETWORK.test(code)) || name === 'TimeoutError') {
-    return new SsmProxyError('network', `SSO-OIDC ${operation} could not reach the SSO service in ${sso.region}: ${code ?? name}`, { cause: error });
+    return new SsmProxyError('network', `SSO-OIDC ${operation} could not reach the SSO service in ${sso.region} (${code ?? name})`, { cause: error });
   }
-  return new SsmProxyError('config', `SSO-OIDC ${operation} failed for ${sso.startUrl}${name ? ` (${name})` : ''}: ${message}`, { cause: error });
+  return new SsmProxyError('config', `SSO-OIDC ${operation} failed for ${sso.startUrl} (${oidcErrorDetail(error)})`, { cause: error });
 }

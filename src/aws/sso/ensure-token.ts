@@ -79,7 +79,7 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
     };
     const token = await deviceLogin(sso, cached, deps);
     const file = await writeSsoToken(sso.cacheKey, token);
-    log.info(`SSO token cached in ${file}`);
+    log.debug(`SSO token cached in ${file}`);
     return 'signed-in';
   }
 
@@ -97,8 +97,9 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
   throw new SsmProxyError('config', `${describeSso(sso)} expired at ${cached.expiresAt}${cached.refreshToken ? '' : ' and has no refresh token'}; ${fix}`);
 }
 
+/** `InvalidGrantException: …` out of `SSO-OIDC CreateToken failed for URL (InvalidGrantException: …)`. */
 function stripPrefix(message: string): string {
-  return message.replace(/^SSO-OIDC CreateToken failed for \S+ /, '').replace(/^SSO-OIDC /, '');
+  return /^SSO-OIDC \S+ (?:failed for \S+|could not reach the SSO service in \S+) \((.*)\)$/.exec(message)?.[1] ?? message;
 }
 
 function canRefresh(token: SsoToken, now: number): boolean {
