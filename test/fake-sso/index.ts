@@ -26,6 +26,8 @@ export interface FakeSsoOptions {
   denyDeviceAuthorization?: boolean;
   /** Role credentials for these (accountId/roleName) pairs; others get ForbiddenException. Default: any. */
   assignedRoles?: string[];
+  /** Hand out these role credentials (so another fake can verify signatures); default: fresh ones per call. */
+  roleCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface OidcCallRecord {
@@ -53,7 +55,8 @@ export interface IssuedRoleCredentials {
 
 export interface FakeSso {
   url: string;
-  options: Required<Omit<FakeSsoOptions, 'slowDownOnPoll' | 'assignedRoles'>> & Pick<FakeSsoOptions, 'slowDownOnPoll' | 'assignedRoles'>;
+  options: Required<Omit<FakeSsoOptions, 'slowDownOnPoll' | 'assignedRoles' | 'roleCredentials'>> &
+    Pick<FakeSsoOptions, 'slowDownOnPoll' | 'assignedRoles' | 'roleCredentials'>;
   calls: OidcCallRecord[];
   /** Every secret the fake handed out (client secrets, device codes, tokens, role credentials). */
   secrets(): string[];
@@ -218,8 +221,8 @@ export async function startFakeSso(input: FakeSsoOptions = {}): Promise<FakeSso>
         return reply(403, { message: 'No access' }, 'ForbiddenException');
       }
       const credentials: IssuedRoleCredentials = {
-        accessKeyId: `ASIAFAKESSO${String(++keyCounter).padStart(9, '0')}`,
-        secretAccessKey: secret('fakeSecretKey', 20),
+        accessKeyId: options.roleCredentials?.accessKeyId ?? `ASIAFAKESSO${String(++keyCounter).padStart(9, '0')}`,
+        secretAccessKey: options.roleCredentials?.secretAccessKey ?? secret('fakeSecretKey', 20),
         sessionToken: secret('fakeSessionToken', 40),
         accountId,
         roleName,
