@@ -1,7 +1,8 @@
 /**
  * The single executable, as a user gets it: `npm run build:binary` builds dist/ssm-proxy, which is
  * copied to a folder outside the checkout and run from there with an empty environment. Nothing
- * here runs node or the sources: every ssm-proxy process is the binary itself.
+ * here runs node or the sources: every ssm-proxy process is the binary itself, including the
+ * ProxyCommand of real ssh and scp sessions into a real sshd through the fake SSM service.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -9,13 +10,15 @@ import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { describeRun, makeRandomFile, REGION, sha256File, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
+import { run as runProcess } from '../e2e/processes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const VERSION = (JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
 const SUPPORTED = process.platform === 'linux' && process.arch === 'x64';
 /** The issue's ceiling for the file users download. */
 const MAX_BYTES = 120_000_000;
-const INSTANCE = 'i-0123456789abcdef0';
+const INSTANCE = TARGET_ID;
 
 let dir = '';
 let binary = '';
@@ -124,6 +127,72 @@ describe('single executable: dist/ssm-proxy', { skip: SUPPORTED ? false : 'the b
     const times = Array.from({ length: 5 }, () => timed(args, env));
     t.diagnostic(`connect up to a refused StartSession: median ${median(times).toFixed(0)} ms of ${times.map((ms) => ms.toFixed(0)).join(', ')}`);
   });
+
+  describe('ssh and scp with the binary as ProxyCommand (real OpenSSH, fake SSM)', () => {
+    let harness: Harness;
+    before(async () => {
+      harness = await startHarness({ ssmProxy: [binary] });
+    });
+    after(() => harness?.stop());
+
+    it("ssh alias 'echo ok', run from the binary's folder", async () => {
+      assert.match(harness.ssmProxy.join(' '), /^\/\S*\/ssm-proxy binary-[^/]+\/ssm-proxy$/, 'the ProxyCommand is the copied binary');
+      const result = await harness.runSsh(harness.alias, 'echo ok', { cwd: dir });
+      assert.equal(result.code, 0, describeRun(result));
+      assert.equal(result.stdout.toString('latin1'), 'ok\n');
+      assert.ok(harness.fake.records.apiCalls.some((c) => c.operation === 'StartSession' && c.target === TARGET_ID));
+    });
+
+    it('scp copies a 4 MiB random file up and back unchanged', async () => {
+      const local = path.join(harness.dir, 'up.bin');
+      const remote = path.join(harness.dir, 'remote.bin'); // sshd runs on this machine
+      const back = path.join(harness.dir, 'back.bin');
+      await makeRandomFile(local, 4 << 20);
+      const up = await harness.runScp([local, `${harness.alias}:${remote}`], { cwd: dir });
+      assert.equal(up.code, 0, describeRun(up));
+      assert.equal(await sha256File(remote), await sha256File(local));
+      const down = await harness.runScp([`${harness.alias}:${remote}`, back], { cwd: dir });
+      assert.equal(down.code, 0, describeRun(down));
+      assert.equal(await sha256File(back), await sha256File(local));
+    });
+
+    it('a Host block written by the binary\'s install-host works with plain ssh', async () => {
+      // What a user does: install-host, then `ssh jumphost-ssm`. Only the test plumbing (keys,
+      // known host, the fake's endpoint in the environment) comes from elsewhere.
+      const config = path.join(dir, 'installed_ssh_config');
+      const knownHosts = path.join(dir, 'known_hosts');
+      writeFileSync(knownHosts, `binary-e2e-target ${harness.sshd.hostPublicKey}\n`);
+      writeFileSync(
+        config,
+        [
+          'Host *',
+          `  IdentityFile "${harness.sshd.clientKeyPath}"`,
+          '  IdentitiesOnly yes',
+          `  UserKnownHostsFile "${knownHosts}"`,
+          '  GlobalKnownHostsFile /dev/null',
+          '  HostKeyAlias binary-e2e-target',
+          '  StrictHostKeyChecking yes',
+          '  BatchMode yes',
+          '  LogLevel ERROR',
+          '',
+        ].join('\n'),
+      );
+      const install = await harness.runSsmProxy(
+        ['install-host', 'jumphost-ssm', '--target', TARGET_ID, '--region', REGION, '--user', harness.sshd.user, '--port', String(harness.sshd.port), '--config', config],
+        { cwd: dir },
+      );
+      assert.equal(install.code, 0, describeRun(install));
+      assert.match(readFileSync(config, 'utf8'), new RegExp(`ProxyCommand "${binary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" connect ${TARGET_ID} %p`));
+      const result = await runProcess('ssh', ['-F', config, 'jumphost-ssm', 'echo installed'], {
+        cwd: dir,
+        env: { ...harness.env, AWS_ENDPOINT_URL_SSM: harness.fake.endpointUrl },
+        timeoutMs: 120_000,
+      });
+      assert.equal(result.code, 0, describeRun(result));
+      assert.equal(result.stdout.toString('latin1'), 'installed\n');
+    });
+  });
+
 
   it('install-host writes the binary\'s own absolute path into ProxyCommand', () => {
     const config = path.join(dir, 'ssh_config');
