@@ -30,6 +30,12 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
   } catch (error) {
     throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  for (const name of ['handshake-timeout', 'reconnect-timeout'] as const) {
+    const seconds = args[name];
+    if (!(Number.isFinite(seconds) && seconds > 0)) {
+      throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
+    }
+  }
   try {
     return await connect({ ...args, target, port }, log);
   } finally {
@@ -75,6 +81,7 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     log,
     clientVersion: CLAIMED_PLUGIN_VERSION,
     target: args.target,
+    handshakeTimeoutMs: args['handshake-timeout'] * 1000,
     onStreaming: () => {
       timings.mark('handshake');
       log.info(`timings: ${timings.summary()}`);
@@ -93,6 +100,7 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     },
     scheduler: systemScheduler,
     log,
+    timeouts: { reconnectBudgetMs: args['reconnect-timeout'] * 1000 },
     events: {
       onFrame: (data) => portSession.receive(data),
       onOpen: (sink) => portSession.attach(sink),
@@ -105,14 +113,14 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
   const onSignal = (name: Signal) => {
     signal ??= name;
     log.info(`${name} received; ending the session`);
-    void portSession.terminate('terminated');
+    void portSession.terminate('terminated', 500);
   };
   const handlers = SIGNALS.map((name) => [name, () => onSignal(name)] as const);
   for (const [name, handler] of handlers) process.on(name, handler);
 
   const terminateQuietly = async () => {
     try {
-      await withTimeout(ssm.terminateSession(session.sessionId), 1500);
+      await withTimeout(ssm.terminateSession(session.sessionId), 1000);
       log.info(`session ${session.sessionId} terminated`);
     } catch (error) {
       log.info(`could not terminate session ${session.sessionId}: ${(error as Error).message}`);
@@ -128,15 +136,19 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
       portSession.fail(error as SsmProxyError);
     }
     const end: SessionEnd = await ended;
-    await connection.close();
-    if (end.reason === 'terminated' || end.reason === 'output-closed') await terminateQuietly();
+    if (end.reason === 'terminated' || end.reason === 'output-closed') {
+      // Ended from our side: make sure the service session ends too, without lingering (§10.6).
+      await Promise.all([connection.close(300), terminateQuietly()]);
+    } else {
+      await connection.close();
+    }
     log.info(`session ${session.sessionId} ended (${end.reason}); ${describeStats(portSession.channel.stats, connection.reconnectCount)}`);
     if (signal) return SIGNAL_EXIT_CODES[signal];
     if (end.reason === 'closed-by-service' && end.output.trim()) return EXIT_CODES['session-ended'];
     return 0;
   } catch (error) {
-    await connection.close();
-    if (!(error instanceof SsmProxyError && error.kind === 'session-ended')) await terminateQuietly();
+    const sessionIsOver = error instanceof SsmProxyError && error.kind === 'session-ended';
+    await Promise.all([connection.close(300), sessionIsOver ? undefined : terminateQuietly()]);
     throw error;
   } finally {
     for (const [name, handler] of handlers) process.off(name, handler);

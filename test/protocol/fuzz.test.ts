@@ -48,7 +48,7 @@ function seeds(): Buffer[] {
 
 /** Flips, overwrites, truncates, extends or splices bytes. */
 function mutate(input: Buffer): Buffer {
-  let data = Buffer.from(input);
+  let data: Buffer = Buffer.from(input);
   const operations = 1 + int(4);
   for (let i = 0; i < operations; i++) {
     switch (int(6)) {

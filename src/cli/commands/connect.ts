@@ -10,6 +10,8 @@ export interface ConnectArgs {
   'endpoint-url'?: string;
   verbose: number;
   'log-file'?: string;
+  'handshake-timeout': number;
+  'reconnect-timeout': number;
   /** auto: sign in to AWS SSO right here when needed and stderr is a terminal; never: fail fast. */
   login?: 'auto' | 'never';
 }
@@ -27,6 +29,8 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
       .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override' })
       .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv for frames)' })
       .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' })
+      .option('handshake-timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the agent to complete the session handshake' })
+      .option('reconnect-timeout', { type: 'number', default: 300, describe: 'Seconds to keep resuming a dropped data channel before giving up' })
       .option('login', {
         choices: ['auto', 'never'] as const,
         default: 'auto' as const,
