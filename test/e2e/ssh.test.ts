@@ -92,7 +92,9 @@ describe('ssh via ssm-proxy (real OpenSSH, fake SSM)', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       child.stdin!.end();
-      const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 20_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 20_000)))]);
+      clearTimeout(timer);
       const text = Buffer.concat(stdout).toString('latin1');
       assert.ok(text.startsWith(directBanner!), `stdout starts with sshd's banner; got ${JSON.stringify(text.slice(0, 80))}; stderr: ${stderr}`);
       assert.equal(code, 0, `ssm-proxy exit code; stderr: ${stderr}`);
