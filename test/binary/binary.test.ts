@@ -1,12 +1,13 @@
 /**
- * The single executable, as a user gets it: `npm run build:binary` builds dist/ssm-proxy, which is
- * copied to a folder outside the checkout and run from there with an empty environment. Nothing
+ * The single executable, as a user gets it: `npm run build:binary` builds ssm-proxy into a folder
+ * outside the checkout (its own, so test runs at the same time share nothing), where it runs with
+ * an empty environment. Nothing
  * here runs node or the sources: every ssm-proxy process is the binary itself, including the
  * ProxyCommand of real ssh and scp sessions into a real sshd through the fake SSM service.
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,15 +46,13 @@ function timed(args: string[], env: Record<string, string> = {}): number {
 /** Anything Node or a library prints by itself: ExperimentalWarning, DeprecationWarning, "(node:123)". */
 const RUNTIME_NOISE = /warning|\(node:\d+\)|deprecat/i;
 
-describe('single executable: dist/ssm-proxy', { skip: SUPPORTED ? false : 'the binary is built for linux-x64 only' }, () => {
+describe('single executable: ssm-proxy built by npm run build:binary', { skip: SUPPORTED ? false : 'the binary is built for linux-x64 only' }, () => {
   before(() => {
-    const build = spawnSync('npm', ['run', '--silent', 'build:binary'], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
-    assert.equal(build.status, 0, `npm run build:binary failed:\n${build.stdout}${build.stderr}`);
     // A folder with a space in its name, outside the checkout: no node_modules, no package.json.
     dir = mkdtempSync(path.join(tmpdir(), 'ssm-proxy binary-'));
     binary = path.join(dir, 'ssm-proxy');
-    copyFileSync(path.join(REPO, 'dist', 'ssm-proxy'), binary);
-    chmodSync(binary, 0o755);
+    const build = spawnSync('npm', ['run', '--silent', 'build:binary', '--', '--out-dir', dir], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(build.status, 0, `npm run build:binary failed:\n${build.stdout}${build.stderr}`);
   });
 
   after(() => {
@@ -61,10 +60,11 @@ describe('single executable: dist/ssm-proxy', { skip: SUPPORTED ? false : 'the b
   });
 
   it(`is one file of at most ${MAX_BYTES / 1e6} MB, with the licences beside it`, (t) => {
-    const size = statSync(path.join(REPO, 'dist', 'ssm-proxy')).size;
-    t.diagnostic(`dist/ssm-proxy: ${size} bytes (${(size / 1e6).toFixed(1)} MB)`);
+    const size = statSync(binary).size;
+    t.diagnostic(`ssm-proxy: ${size} bytes (${(size / 1e6).toFixed(1)} MB)`);
     assert.ok(size <= MAX_BYTES, `${size} bytes`);
-    const licences = readFileSync(path.join(REPO, 'dist', 'LICENSES'), 'utf8');
+    assert.deepEqual(readdirSync(dir).sort(), ['LICENSES', 'ssm-proxy']);
+    const licences = readFileSync(path.join(dir, 'LICENSES'), 'utf8');
     assert.match(licences, /Node\.js is licensed for use as follows/);
     for (const name of ['yargs', 'ws', '@aws-sdk/client-ssm', '@smithy/signature-v4']) {
       assert.match(licences, new RegExp(`^${name.replace(/[/.]/g, '\\$&')} \\d`, 'm'), `licence of ${name}`);
