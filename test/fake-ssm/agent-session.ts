@@ -58,6 +58,7 @@ export class AgentSession {
   private handshakeStartedAt = 0;
   private target: PortTarget | undefined;
   private targetState: TargetState = 'none';
+  private awaitingTargetDrain = false;
   private ended = false;
   private eligibleFramesSent = 0;
   private bytesOnSocket = 0;
@@ -262,7 +263,13 @@ export class AgentSession {
     // Until the destination is connected the agent answers "handler not ready": no ack (§10.2).
     if (this.targetState !== 'connected' || !target) return 'not-ready';
     if (target.pendingWriteBytes > MAX_PENDING_TARGET_WRITE) {
-      target.onceDrained(() => this.incoming.drain());
+      if (!this.awaitingTargetDrain) {
+        this.awaitingTargetDrain = true;
+        target.onceDrained(() => {
+          this.awaitingTargetDrain = false;
+          this.incoming.drain();
+        });
+      }
       return 'not-ready';
     }
     target.write(payload);

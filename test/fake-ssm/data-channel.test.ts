@@ -9,6 +9,9 @@ import {
   MessageType,
   PayloadType,
   encodeOpenDataChannelInput,
+  encodeAcknowledgement,
+  encodeFrame,
+  randomMessageId,
 } from '../../src/protocol/index.js';
 import { startFakeSsm, type FakeSsm, type FakeSsmOptions } from './index.js';
 import { openSocket, ScriptedClient, signUpgrade, TEST_CREDENTIALS } from './scripted-client.js';
@@ -243,6 +246,35 @@ describe('fake SSM data channel', () => {
     assert.deepEqual(fake.records.flags, [{ sessionId: session.SessionId, flag: 2, name: 'TerminateSession' }]);
     assert.equal(fake.records.sessionEnds[0]!.reason, 'terminate-flag');
     assert.equal(client.closed!.code, 1000);
+  });
+
+  it('DisconnectToPort closes the destination and ends an SSH-type session', async () => {
+    const fake = await fakeWith();
+    const { session, client } = await connected(fake);
+    await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
+    client.sendFlag(FlagValue.disconnectToPort);
+    await client.waitFor(() => client.closed !== undefined, 5000, 'close');
+    assert.deepEqual(fake.records.flags, [{ sessionId: session.SessionId, flag: 1, name: 'DisconnectToPort' }]);
+    assert.equal(fake.records.sessionEnds[0]!.reason, 'disconnect-to-port');
+  });
+
+  it('ignores acks for sequences it never sent', async () => {
+    const fake = await fakeWith();
+    const { client } = await connected(fake);
+    await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
+    client.sendRaw(
+      encodeFrame({
+        messageType: MessageType.acknowledge,
+        sequenceNumber: 0,
+        flags: 3,
+        messageId: randomMessageId(),
+        payloadType: 0,
+        payload: encodeAcknowledgement(MessageType.outputStreamData, randomMessageId(), 999),
+      }),
+    );
+    client.sendData(Buffer.from('after a stray ack'));
+    await client.waitFor(() => client.received.toString() === 'after a stray ack', 5000, 'echo');
+    assert.equal(fake.records.sessionEnds.length, 0);
   });
 
   it('TerminateSession API sends channel_closed on the live socket', async () => {
