@@ -146,7 +146,7 @@ export class PortSession {
   private onStreamMessage(frame: Frame): boolean {
     switch (frame.payloadType) {
       case PayloadType.output:
-        if (this.state !== 'streaming') {
+        if (this.state === 'handshaking') {
           this.options.log.debug(`ignoring ${frame.payload.length} stream bytes before the handshake completed`);
           return true;
         }
@@ -271,8 +271,16 @@ export class PortSession {
     this.state = 'ending';
     this.stopReadingInput();
     if (output) this.options.log.error(output.trim());
+    // Everything acknowledged to the agent must reach stdout before we go: the agent has already
+    // let go of it (§10.2: it closes once its data is acked).
+    await this.deliverAcknowledged();
     await this.flushOutput();
     this.end({ reason: 'closed-by-service', output });
+  }
+
+  /** Acknowledged messages held back by stdout back-pressure are written (bounded wait). */
+  private deliverAcknowledged(timeoutMs = 30_000): Promise<void> {
+    return this.waitUntil(() => !this.channel.hasUndelivered, timeoutMs);
   }
 
   /** Waits until everything written to stdout has been handed to the OS (bounded). */
@@ -289,12 +297,17 @@ export class PortSession {
   }
 
   private waitForAcks(timeoutMs: number): Promise<void> {
+    return this.waitUntil(() => this.channel.unackedCount === 0 || this.state === 'ended', timeoutMs);
+  }
+
+  /** Polls `done` every 10 ms until it holds or `timeoutMs` has passed. */
+  private waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
     const { scheduler } = this.options;
     const deadline = scheduler.now() + timeoutMs;
     return new Promise((resolve) => {
       const check = () => {
-        if (this.channel.unackedCount === 0 || scheduler.now() >= deadline || this.state === 'ended') resolve();
-        else scheduler.setTimeout(check, 20);
+        if (done() || scheduler.now() >= deadline) resolve();
+        else scheduler.setTimeout(check, 10);
       };
       check();
     });

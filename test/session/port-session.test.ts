@@ -211,4 +211,30 @@ describe('PortSession', () => {
     t.session.fail(new SsmProxyError('internal', 'test over'));
     await assert.rejects(t.ended);
   });
+
+  it('on channel_closed, still delivers everything it acknowledged while stdout was slow', async () => {
+    const received: Buffer[] = [];
+    const slow = new Writable({
+      highWaterMark: 2048,
+      write(chunk, _encoding, callback) {
+        received.push(chunk);
+        setTimeout(callback, 1);
+      },
+    });
+    const t = setup({ output: slow });
+    t.handshake();
+    t.complete();
+    const download = Array.from({ length: 200 }, () => randomBytes(1024));
+    for (const chunk of download) t.agent.write(PayloadType.output, chunk);
+    assert.equal(t.agent.unackedCount, 0, 'all acknowledged, most of it still buffered');
+    t.sendChannelClosed('');
+    const ended = t.ended;
+    for (let i = 0; i < 2000 && received.length < download.length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      t.scheduler.advance(20);
+    }
+    assert.deepEqual(await ended, { reason: 'closed-by-service', output: '' });
+    assert.equal(Buffer.concat(received).length, 200 * 1024);
+    assert.equal(sha(received), sha(download));
+  });
 });
