@@ -401,21 +401,25 @@ describe('fake SSM faults', () => {
     const api = ssmClient(fake);
     try {
       await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
+      // Stream in 64 KiB pieces (each echoed before the next) so that new bytes keep flowing on
+      // every socket; one burst could be fully delivered from the early-arrival buffer on the first.
       const payload = randomBytes(512 * 1024);
-      client.sendData(payload);
       let reconnects = 0;
       const deadline = Date.now() + 60_000;
-      while (client.receivedBytes < payload.length) {
-        assert.ok(Date.now() < deadline, 'echo finished in time');
-        if (client.closed) {
-          assert.deepEqual(client.closed, { code: 1000, reason: 'Bye' });
-          const resumed = await api.send(new ResumeSessionCommand({ SessionId: session.SessionId }));
-          await client.reconnect(resumed.StreamUrl!, resumed.TokenValue!);
-          reconnects++;
+      for (let offset = 0; offset < payload.length; offset += 64 * 1024) {
+        client.sendData(payload.subarray(offset, offset + 64 * 1024));
+        while (client.receivedBytes < offset + 64 * 1024) {
+          assert.ok(Date.now() < deadline, 'echo finished in time');
+          if (client.closed) {
+            assert.deepEqual(client.closed, { code: 1000, reason: 'Bye' });
+            const resumed = await api.send(new ResumeSessionCommand({ SessionId: session.SessionId }));
+            await client.reconnect(resumed.StreamUrl!, resumed.TokenValue!);
+            reconnects++;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
-        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      assert.ok(reconnects >= 3, `reconnected ${reconnects} times`);
+      assert.ok(reconnects >= 3, `reconnected ${reconnects} times; connections ${JSON.stringify(fake.records.connections.map((c) => [c.closeCode, c.closeReason]))}; c2s ${fake.records.clientToServer.streamBytes} s2c ${fake.records.serverToClient.streamBytes}`);
       assert.equal(sha256(client.received), sha256(payload));
       assert.equal(fake.records.connections.length, reconnects + 1);
       assert.ok(fake.records.connections.every((c) => c.tokenOk && c.clientId === client.clientId));
