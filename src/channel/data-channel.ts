@@ -117,7 +117,9 @@ export class DataChannel {
       outgoingMessageType: options.outgoingMessageType,
       incomingMessageType: options.incomingMessageType,
       windowMessages: options.windowMessages ?? 1024,
-      receiveBufferBytes: options.receiveBufferBytes ?? 8 * 1024 * 1024,
+      // Generous: the agent has no window and waits only ~2 s for acks once its side ends (§10.2),
+      // so a message we refuse for lack of room may never come back. Only a slow stdout fills it.
+      receiveBufferBytes: options.receiveBufferBytes ?? 16 * 1024 * 1024,
       resendTickMs: options.resendTickMs ?? 50,
       maxRetransmissionTimeoutMs: options.maxRetransmissionTimeoutMs ?? 3000,
       stallTimeoutMs: options.stallTimeoutMs ?? 5 * 60_000,

@@ -82,6 +82,7 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     clientVersion: CLAIMED_PLUGIN_VERSION,
     target: args.target,
     handshakeTimeoutMs: args['handshake-timeout'] * 1000,
+    onChannelClosed: () => void connection.close(300),
     onStreaming: () => {
       timings.mark('handshake');
       log.info(`timings: ${timings.summary()}`);

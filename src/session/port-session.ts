@@ -37,6 +37,8 @@ export interface PortSessionOptions {
   handshakeTimeoutMs?: number;
   /** Called once, when the handshake is complete and bytes start to flow. */
   onStreaming?: () => void;
+  /** The service sent channel_closed: the session is over on its side, so do not resume it. */
+  onChannelClosed?: () => void;
   /** After stdin ends: how long to wait for the agent to acknowledge what we sent. */
   drainTimeoutMs?: number;
   chunkSize?: number;
@@ -60,6 +62,7 @@ export class PortSession {
   private resolveEnded!: (end: SessionEnd) => void;
   private rejectEnded!: (error: SsmProxyError) => void;
   private protocolErrors = 0;
+  private serviceClosed = false;
 
   constructor(options: PortSessionOptions) {
     this.options = {
@@ -67,6 +70,7 @@ export class PortSession {
       drainTimeoutMs: 10_000,
       chunkSize: STREAM_CHUNK_SIZE,
       onStreaming: () => {},
+      onChannelClosed: () => {},
       ...options,
     };
     this.channel = new DataChannel({
@@ -256,6 +260,7 @@ export class PortSession {
     if (this.state !== 'streaming') return;
     this.state = 'ending';
     await this.waitForAcks(this.options.drainTimeoutMs);
+    if (this.state !== 'ending' || this.serviceClosed) return; // a signal or the service ended it meanwhile
     if (this.channel.unackedCount > 0) {
       this.options.log.warn(`${this.channel.unackedCount} messages were still unacknowledged when stdin closed`);
     }
@@ -269,7 +274,9 @@ export class PortSession {
   private async closeByService(output: string): Promise<void> {
     if (this.state === 'ended') return;
     this.state = 'ending';
+    this.serviceClosed = true;
     this.stopReadingInput();
+    this.options.onChannelClosed();
     if (output) this.options.log.error(output.trim());
     // Everything acknowledged to the agent must reach stdout before we go: the agent has already
     // let go of it (§10.2: it closes once its data is acked).
