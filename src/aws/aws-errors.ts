@@ -1,4 +1,5 @@
 import { SsmProxyError } from '../errors.js';
+import { describeTlsFailure, tlsErrorCode } from '../network/network-errors.js';
 import type { SsoSettings } from './sso/sso-settings.js';
 
 export interface AwsErrorContext {
@@ -41,6 +42,14 @@ export function describeAwsError(error: unknown, context: AwsErrorContext): SsmP
         ? `aws sso login --profile ${context.profile}`
         : 'aws sso login';
 
+  const tlsCode = tlsErrorCode(error);
+  if (tlsCode) {
+    const failure = describeTlsFailure(tlsCode, 'the AWS endpoint');
+    return new SsmProxyError(failure.kind, `${context.action} failed: ${failure.message}`);
+  }
+  // The proxy's refusal, wrapped by the SDK (CredentialsProviderError keeps only the message).
+  const proxyLine = /\b(the proxy \S+ \(from \S+\) refused CONNECT|cannot reach the proxy \S+ \(from \S+\)).*$/.exec(message);
+  if (proxyLine) return new SsmProxyError('network', `${context.action} failed: ${proxyLine[0]}`);
   if (isSsoSignInFailure(error) && (sso || /sso/i.test(message))) {
     return new SsmProxyError('config', `the AWS SSO sign-in for ${profile} has expired or is missing; run '${login}' and try again`);
   }

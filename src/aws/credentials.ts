@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { createLogger, type Logger } from '../log.js';
+import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
 import { describeAwsError, isSsoSignInFailure } from './aws-errors.js';
 import type { LoginMode } from './sso/ensure-token.js';
 import { configFileLabel, loadConfigSections, ssoSettingsFrom, type SsoSettings } from './sso/sso-settings.js';
@@ -15,6 +16,11 @@ export interface CredentialProviderOptions {
   prompt?(line: string): void;
   openBrowser?(url: string): void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Proxy / CA agents for the SDK's own inner clients (SSO GetRoleCredentials, SSO-OIDC token
+   * refresh, STS AssumeRole / AssumeRoleWithWebIdentity) and for ssm-proxy's OIDC calls.
+   */
+  agents?: NetworkAgents | undefined;
 }
 
 /**
@@ -38,7 +44,10 @@ export async function createCredentialProvider(
   if (ensure) await ensure();
 
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  const chain = fromNodeProviderChain(profile ? { profile } : {});
+  // clientConfig reaches every client the chain builds (fromSSO's SSOClient, fromSso's
+  // SSOOIDCClient, fromIni's STS role assumer, fromTokenFile's STS client).
+  const clientConfig = options.agents ? { clientConfig: { requestHandler: requestHandlerOptions(options.agents) } } : {};
+  const chain = fromNodeProviderChain({ ...(profile ? { profile } : {}), ...clientConfig });
   const context = { action: 'loading AWS credentials', profile, ...(sso ? { sso } : {}) };
   const load = async (): Promise<AwsCredentialIdentity> => {
     const credentials = await chain();
@@ -71,10 +80,15 @@ async function ssoSettingsFor(profile: string | undefined, env: NodeJS.ProcessEn
 }
 
 async function makeEnsure(sso: SsoSettings, options: CredentialProviderOptions, log: Logger) {
-  const [{ ensureSsoToken }, { openBrowser }] = await Promise.all([import('./sso/ensure-token.js'), import('./sso/open-browser.js')]);
+  const [{ ensureSsoToken }, { openBrowser }, { createOidcApi }] = await Promise.all([
+    import('./sso/ensure-token.js'),
+    import('./sso/open-browser.js'),
+    import('./sso/oidc-client.js'),
+  ]);
   const env = options.env ?? process.env;
   return () =>
     ensureSsoToken(sso, {
+      createOidc: (region) => createOidcApi(region, options.agents),
       mode: options.login ?? 'auto',
       interactive: options.interactive ?? false,
       log,

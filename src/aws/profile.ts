@@ -10,6 +10,11 @@ export interface AwsTarget {
    * (role arn:…)`, `profile 'P'` or `the default credentials`. Never a secret.
    */
   identity: string;
+  /** Where the profile and region came from, for `doctor`: `--profile`, `AWS_PROFILE`, ... */
+  profileSource: string;
+  regionSource: string;
+  /** The profile's `ca_bundle` (AWS CLI setting), when it has one. */
+  caBundle?: string | undefined;
 }
 
 /**
@@ -18,9 +23,14 @@ export interface AwsTarget {
  * not exist, an SSO profile is incomplete or names a missing [sso-session], or no region can be
  * found, instead of letting a request fail obscurely later.
  */
-export async function resolveAwsTarget(flags: { profile?: string; region?: string }, env = process.env): Promise<AwsTarget> {
+export async function resolveAwsTarget(
+  flags: { profile?: string; region?: string; caBundle?: string },
+  env = process.env,
+): Promise<AwsTarget> {
   const profile = flags.profile || env.AWS_PROFILE || undefined;
-  const needsFiles = profile !== undefined || !(flags.region || env.AWS_REGION || env.AWS_DEFAULT_REGION);
+  // The files are read when they decide something: the profile, the region, or the CA bundle.
+  const needsFiles =
+    profile !== undefined || !(flags.region || env.AWS_REGION || env.AWS_DEFAULT_REGION) || !(flags.caBundle || env.AWS_CA_BUNDLE);
   let profileSettings: Record<string, string | undefined> | undefined;
   let sections: ConfigSections = {};
   const where = configFileLabel(env);
@@ -47,5 +57,13 @@ export async function resolveAwsTarget(flags: { profile?: string; region?: strin
   let identity = label;
   if (sso?.roleName && sso.accountId) identity = `${label} (SSO role ${sso.roleName} in account ${sso.accountId})`;
   else if (usesProfile && profileSettings?.role_arn) identity = `${label} (role ${profileSettings.role_arn})`;
-  return { profile, region, identity };
+  const profileSource = flags.profile ? '--profile' : env.AWS_PROFILE ? 'AWS_PROFILE' : usesProfile && profileSettings ? 'default profile' : 'none';
+  const regionSource = flags.region
+    ? '--region'
+    : env.AWS_REGION
+      ? 'AWS_REGION'
+      : env.AWS_DEFAULT_REGION
+        ? 'AWS_DEFAULT_REGION'
+        : `region of ${profile ? `profile '${profile}'` : 'the default profile'}`;
+  return { profile, region, identity, profileSource, regionSource, caBundle: profileSettings?.ca_bundle };
 }

@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { StreamEndpoint } from '../transport/data-channel-connection.js';
 import { SsmProxyError } from '../errors.js';
+import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
 import { describeAwsError } from './aws-errors.js';
 
 export interface StartedSession extends StreamEndpoint {
@@ -22,6 +23,8 @@ export interface SsmApiOptions {
   credentials: AwsCredentialIdentityProvider;
   /** --endpoint-url; AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL are read by the SDK itself. */
   endpoint?: string;
+  /** Proxy / CA agents (network-agents.ts); undefined = direct, built-in roots. */
+  agents?: NetworkAgents | undefined;
 }
 
 /** StartSession / ResumeSession / TerminateSession through @aws-sdk/client-ssm (loaded lazily). */
@@ -31,7 +34,7 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
     region: options.region,
     credentials: options.credentials,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+    requestHandler: requestHandlerOptions(options.agents),
     maxAttempts: 3,
   });
   const context = (action: string) => ({ action, profile: options.profile, identity: options.identity });

@@ -46,19 +46,31 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
 async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }] = await Promise.all([
+  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }, { parseStreamEndpoint }] = await Promise.all([
     import('../aws/profile.js'),
     import('../aws/credentials.js'),
     import('../aws/ssm-api.js'),
+    import('./network-options.js'),
+    import('../network/network-agents.js'),
+    import('../transport/stream-url.js'),
   ]);
-  const aws = await resolveAwsTarget({ ...(args.profile ? { profile: args.profile } : {}), ...(args.region ? { region: args.region } : {}) });
-  const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true });
+  const aws = await resolveAwsTarget({
+    ...(args.profile ? { profile: args.profile } : {}),
+    ...(args.region ? { region: args.region } : {}),
+    ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
+  });
+  // Proxy and CA bundle, shared by every AWS client and the websocket (corporate networks).
+  const { agents } = await buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined);
+  const streamEndpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
+  const streamEndpoint = streamEndpointText ? parseStreamEndpoint(streamEndpointText) : undefined;
+  const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents });
   await credentials(); // fail here, clearly, rather than inside StartSession
   timings.mark('credentials');
   const ssm = await createSsmApi({
     ...aws,
     credentials,
     ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
+    agents,
   });
   log.info(`starting a session on ${args.target} port ${args.port} (region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''})`);
   const session = await ssm.startSession({
@@ -102,6 +114,8 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
     scheduler: systemScheduler,
     log,
     timeouts: { reconnectBudgetMs: args['reconnect-timeout'] * 1000 },
+    agentFor: (url) => agentFor(agents, url),
+    streamEndpoint,
     events: {
       onFrame: (data) => portSession.receive(data),
       onOpen: (sink) => portSession.attach(sink),

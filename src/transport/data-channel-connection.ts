@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';
 import { describeEndpoint, openWebSocket } from './open-websocket.js';
 import { signUpgradeHeaders } from './sign-upgrade.js';
+import { rewriteStreamUrl } from './stream-url.js';
 
 /** Where and with what token to open the data channel (from StartSession or ResumeSession). */
 export interface StreamEndpoint {
@@ -58,7 +59,10 @@ export interface DataChannelConnectionOptions {
   log: Logger;
   events: ConnectionEvents;
   timeouts?: Partial<ConnectionTimeouts>;
-  agent?: Agent;
+  /** The agent for a websocket URL (proxy, CA bundle); undefined = Node's default. */
+  agentFor?: (url: URL) => Agent | undefined;
+  /** `--ssmmessages-endpoint`: dial this scheme+host+port instead of the StreamUrl's (stream-url.ts). */
+  streamEndpoint?: URL | undefined;
 }
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
@@ -125,9 +129,10 @@ export class DataChannelConnection implements FrameSink {
   }
 
   private async dial(endpoint: StreamEndpoint): Promise<WebSocket> {
+    const streamUrl = rewriteStreamUrl(endpoint.streamUrl, this.options.streamEndpoint);
     let url: URL;
     try {
-      url = new URL(endpoint.streamUrl);
+      url = new URL(streamUrl);
     } catch {
       throw new SsmProxyError('protocol', 'the service returned an invalid StreamUrl');
     }
@@ -136,11 +141,12 @@ export class DataChannelConnection implements FrameSink {
     }
     const credentials = await this.options.credentials();
     const headers = await signUpgradeHeaders(url, this.options.region, credentials);
-    this.options.log.debug(`opening data channel ${describeEndpoint(endpoint.streamUrl)}`);
-    const socket = await openWebSocket(endpoint.streamUrl, {
+    this.options.log.debug(`opening data channel ${describeEndpoint(streamUrl)}`);
+    const agent = this.options.agentFor?.(url);
+    const socket = await openWebSocket(streamUrl, {
       headers,
       handshakeTimeoutMs: this.timeouts.upgradeMs,
-      ...(this.options.agent ? { agent: this.options.agent } : {}),
+      ...(agent ? { agent } : {}),
     });
     socket.send(
       encodeOpenDataChannelInput({

@@ -1,6 +1,7 @@
 import type { Agent } from 'node:http';
 import WebSocket from 'ws';
 import { SsmProxyError } from '../errors.js';
+import { describeTlsFailure, tlsErrorCode } from '../network/network-errors.js';
 
 export interface OpenWebSocketOptions {
   headers: Record<string, string>;
@@ -44,6 +45,12 @@ export function openWebSocket(url: string, options: OpenWebSocketOptions): Promi
       fail(new SsmProxyError(kind, `the data channel at ${where} refused the websocket upgrade with HTTP ${status}`));
     });
     socket.once('error', (error: Error & { code?: string }) => {
+      if (error instanceof SsmProxyError) return fail(error); // the proxy's refusal, already one line
+      const tlsCode = tlsErrorCode(error);
+      if (tlsCode) {
+        const failure = describeTlsFailure(tlsCode, `the data channel at ${where}`);
+        return fail(new SsmProxyError(failure.kind, `cannot open the data channel: ${failure.message}`));
+      }
       fail(new SsmProxyError('network', `cannot open the data channel at ${where}: ${error.code ?? error.message}`));
     });
   });

@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeSsm, type FakeSsm, type FakeSsmOptions } from '../fake-ssm/index.js';
+import { startFakeSsm, type FakeSsm, type FakeSsmOptions, type FakeSsmServerOptions } from '../fake-ssm/index.js';
 import { TEST_CREDENTIALS } from '../fake-ssm/scripted-client.js';
 import { killAll, run, type RunOptions, type RunResult } from './processes.js';
 import { startSshd, type Sshd } from './sshd.js';
@@ -26,7 +26,9 @@ const HOST_KEY_ALIAS = 'ssm-proxy-e2e-target';
 
 export interface HarnessOptions {
   /** Knobs for the fake SSM service (the harness adds signature verification with its test keys). */
-  fake?: FakeSsmOptions;
+  fake?: FakeSsmOptions & FakeSsmServerOptions;
+  /** More `ssm-proxy connect` arguments for the ProxyCommand (e.g. --proxy, --ca-bundle). */
+  extraConnectArgs?: string[];
   /**
    * The ssm-proxy program as argv words. Default: this Node and lib/cli/main.js; the environment
    * variable SSM_PROXY_E2E_BIN (a path to a packaged binary) overrides it.
@@ -69,7 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const ssmProxy =
       options.ssmProxy ??
       (process.env.SSM_PROXY_E2E_BIN ? [process.env.SSM_PROXY_E2E_BIN] : [process.execPath, join(REPO_ROOT, 'lib', 'cli', 'main.js')]);
-    const connectTail = ['--region', REGION, '--endpoint-url', fake.endpointUrl];
+    const connectTail = ['--region', REGION, '--endpoint-url', fake.endpointUrl, ...(options.extraConnectArgs ?? [])];
     const proxyCommand =
       options.proxyCommand ??
       [...ssmProxy.map((word) => shellQuote(word).replace(/%/g, '%%')), 'connect', '%h', '%p', ...connectTail].join(' ');

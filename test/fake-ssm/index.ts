@@ -3,6 +3,7 @@
  * (see ../../../shared/ssm-data-channel.md §12). Tests point ssm-proxy at `endpointUrl`.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createApiHandler } from './api-server.js';
 import { DataChannelServer } from './data-channel-server.js';
@@ -13,10 +14,19 @@ import { SessionStore, type SessionEntry } from './session-store.js';
 export type { FakeSsmOptions, ResolvedFakeSsmOptions } from './options.js';
 export type * from './records.js';
 
+export interface FakeSsmServerOptions {
+  /** Serve https:// and wss:// with this key and certificate (PEM) instead of http:// and ws://. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Accept TCP connections only from this source address (e.g. a proxy's Bind address); drop others. */
+  onlyFrom?: string;
+}
+
 export interface FakeSsm {
   port: number;
-  /** http://127.0.0.1:<port> — pass as --endpoint-url. */
+  /** http://127.0.0.1:<port> (https:// with `tls`) — pass as --endpoint-url. */
   endpointUrl: string;
+  /** Source address of every TCP connection accepted or dropped, in order. */
+  clientAddresses: string[];
   /** The resolved knobs; read live, so tests may change them between sessions. */
   options: ResolvedFakeSsmOptions;
   records: FakeSsmRecords;
@@ -26,29 +36,36 @@ export interface FakeSsm {
   close(): Promise<void>;
 }
 
-export async function startFakeSsm(input: FakeSsmOptions = {}): Promise<FakeSsm> {
-  const options = resolveOptions(input);
+export async function startFakeSsm(input: FakeSsmOptions & FakeSsmServerOptions = {}): Promise<FakeSsm> {
+  const { tls, onlyFrom, ...knobs } = input;
+  const options = resolveOptions(knobs);
+  const scheme = tls ? 'https' : 'http';
   const records = createRecords();
   const store = new SessionStore();
   let port = 0;
   const dataChannel = new DataChannelServer({ options, records, store });
-  const server: Server = createServer(
-    createApiHandler({
-      options,
-      records,
-      store,
-      dataChannelBase: () => `ws://127.0.0.1:${port}`,
-      terminate: (entry) => {
-        if (entry.agent) entry.agent.end('terminate-api', '');
-        else {
-          entry.terminated = true;
-          records.sessionEnds.push({ sessionId: entry.sessionId, reason: 'terminate-api', output: '' });
-        }
-      },
-    }),
-  );
+  const handler = createApiHandler({
+    options,
+    records,
+    store,
+    dataChannelBase: () => `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}`,
+    terminate: (entry) => {
+      if (entry.agent) entry.agent.end('terminate-api', '');
+      else {
+        entry.terminated = true;
+        records.sessionEnds.push({ sessionId: entry.sessionId, reason: 'terminate-api', output: '' });
+      }
+    },
+  });
+  const server: Server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
   const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
+  const clientAddresses: string[] = [];
+  server.on('connection', (socket: Socket) => {
+    clientAddresses.push(socket.remoteAddress ?? '');
+    if (onlyFrom && socket.remoteAddress !== onlyFrom) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -62,7 +79,8 @@ export async function startFakeSsm(input: FakeSsmOptions = {}): Promise<FakeSsm>
   let closed: Promise<void> | undefined;
   return {
     port,
-    endpointUrl: `http://127.0.0.1:${port}`,
+    endpointUrl: `${scheme}://127.0.0.1:${port}`,
+    clientAddresses,
     options,
     records,
     sessions: () => store.all(),

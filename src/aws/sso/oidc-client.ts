@@ -5,6 +5,8 @@
  * AWS_ENDPOINT_URL_SSO_OIDC (or `[services]` / endpoint_url in the config file) overrides it,
  * exactly as for the SDK's internal refresh in fromSSO.
  */
+import { requestHandlerOptions, type NetworkAgents } from '../../network/network-agents.js';
+
 export interface ClientRegistration {
   clientId: string;
   clientSecret: string;
@@ -42,12 +44,12 @@ export interface OidcApi {
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code' as const;
 
-export async function createOidcApi(region: string): Promise<OidcApi> {
+export async function createOidcApi(region: string, agents?: NetworkAgents): Promise<OidcApi> {
   const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
   // No credentials: these three operations are unsigned (smithy.api#noAuth).
   const client = new SSOOIDCClient({
     region,
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 30_000 },
+    requestHandler: requestHandlerOptions(agents),
     maxAttempts: 2,
   });
   return {
