@@ -1,21 +1,29 @@
 /**
  * Retransmission timeout from measured round trips, RFC 6298 shaped with the constants both
  * AWS sides use (§6.3): SRTT starts at 100 ms, RTTVAR at 0, RTO at 200 ms, gains 1/8 and 1/4,
- * clock granularity 10 ms. The upper bound is ours to choose (we are the sender): AWS caps at 1 s,
- * which on a slow uplink resends data that was merely queued, so we allow more.
+ * clock granularity 10 ms. The bounds are ours to choose (we are the sender): AWS caps at 1 s,
+ * which on a slow uplink resends data that was merely queued, so we allow more; and we add a floor.
  */
 export class RoundTripEstimator {
   private smoothed = 100;
   private variation = 0;
   private timeout = 200;
 
-  constructor(private readonly maxTimeoutMs = 3000) {}
+  constructor(
+    private readonly maxTimeoutMs = 3000,
+    /**
+     * A floor under the RTO. On loopback or in a LAN the round trip is a few ms, and a peer's
+     * GC pause or a busy event loop then looks like loss; resending into that only adds load.
+     * The data channel runs over TCP, so real loss is rare and 100 ms of recovery delay is cheap.
+     */
+    private readonly minTimeoutMs = 100,
+  ) {}
 
   /** Feeds one round-trip sample, in milliseconds. */
   sample(roundTripMs: number): void {
     this.variation = 0.75 * this.variation + 0.25 * Math.abs(this.smoothed - roundTripMs);
     this.smoothed = 0.875 * this.smoothed + 0.125 * roundTripMs;
-    this.timeout = Math.min(this.smoothed + Math.max(10, 4 * this.variation), this.maxTimeoutMs);
+    this.timeout = Math.min(Math.max(this.smoothed + Math.max(10, 4 * this.variation), this.minTimeoutMs), this.maxTimeoutMs);
   }
 
   get retransmissionTimeoutMs(): number {
