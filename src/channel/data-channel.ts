@@ -317,7 +317,7 @@ export class DataChannel {
         this.transmit(entry);
         continue;
       }
-      const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), 4 * this.options.maxRetransmissionTimeoutMs);
+      const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), this.options.maxRetransmissionTimeoutMs);
       if (now - entry.lastSentAt >= backoff) {
         entry.retransmissions++;
         this.stats.retransmissions++;
