@@ -3,10 +3,13 @@
  * in a temp file beside it with the same mode, keep a backup, then rename over it, so a crash or
  * a full disk can never leave a half-written ~/.ssh/config.
  */
-import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { codeOf, ioError as fileError, syncDir, writeBackup, writeTempFile } from '../files/atomic-file.js';
+
+const HINT = 'check the path and its permissions, or pass --config';
+const ioError = (what: string, error: unknown) => fileError(what, error, HINT);
 
 /** A new config file: readable by its owner only, as ssh expects. */
 export const NEW_FILE_MODE = 0o600;
@@ -72,26 +75,13 @@ export interface StagedFile {
 export async function stageFile(file: ConfigFile, bytes: Buffer): Promise<StagedFile> {
   const dir = path.dirname(file.realPath);
   await ensureDir(dir);
-  const tempPath = path.join(dir, `.${path.basename(file.realPath)}.ssm-proxy-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(tempPath, 'wx', file.mode);
-  } catch (error) {
-    throw ioError(`cannot write in ${dir}`, error);
-  }
-  try {
-    await handle.writeFile(bytes);
-    await handle.chmod(file.mode); // open()'s mode is cut by the umask; the old mode must survive whole
-    if (file.uid !== undefined && process.getuid?.() === 0 && (file.uid !== 0 || file.gid !== 0)) {
-      await handle.chown(file.uid, file.gid ?? -1);
-    }
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => undefined);
-    await fs.rm(tempPath, { force: true });
-    throw ioError(`cannot write ${tempPath}`, error);
-  }
-  await handle.close();
+  // As root, editing someone else's file must not hand it over to root.
+  const keepOwner = file.uid !== undefined && process.getuid?.() === 0 && (file.uid !== 0 || file.gid !== 0);
+  const tempPath = await writeTempFile(file.realPath, bytes, {
+    mode: file.mode,
+    hint: HINT,
+    ...(keepOwner ? { owner: { uid: file.uid!, gid: file.gid ?? -1 } } : {}),
+  });
 
   return {
     tempPath,
@@ -99,7 +89,7 @@ export async function stageFile(file: ConfigFile, bytes: Buffer): Promise<Staged
     async commit({ backup, now = new Date() }) {
       let backupPath: string | undefined;
       try {
-        if (backup && file.exists) backupPath = await writeBackup(file, now);
+        if (backup && file.exists) backupPath = await writeBackup(file.path, file.bytes, file.mode, now, HINT);
         await fs.rename(tempPath, file.realPath);
       } catch (error) {
         await fs.rm(tempPath, { force: true });
@@ -125,49 +115,4 @@ async function ensureDir(dir: string): Promise<void> {
   } catch (error) {
     throw ioError(`cannot create ${dir}`, error);
   }
-}
-
-/** `config.ssm-proxy-20250102T030405Z.bak` beside the path the user named, same mode as the file. */
-async function writeBackup(file: ConfigFile, now: Date): Promise<string> {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const base = path.join(path.dirname(path.resolve(file.path)), `${path.basename(file.path)}.ssm-proxy-${stamp}`);
-  for (let n = 0; ; n++) {
-    const candidate = n === 0 ? `${base}.bak` : `${base}-${n}.bak`;
-    try {
-      await fs.writeFile(candidate, file.bytes, { flag: 'wx', mode: file.mode });
-      await fs.chmod(candidate, file.mode);
-      return candidate;
-    } catch (error) {
-      if (codeOf(error) === 'EEXIST' && n < 100) continue;
-      throw ioError(`cannot write the backup ${candidate}`, error);
-    }
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await fs.open(dir, 'r');
-    await handle.sync().finally(() => handle.close());
-  } catch {
-    // Not every file system lets a directory be synced; the rename itself is already atomic.
-  }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
-
-function ioError(what: string, error: unknown): SsmProxyError {
-  const code = codeOf(error);
-  const why =
-    code === 'EACCES' || code === 'EPERM'
-      ? 'permission denied'
-      : code === 'EROFS'
-        ? 'read-only file system'
-        : code === 'ENOTDIR'
-          ? 'a part of the path is not a directory'
-          : code === 'ENOSPC'
-            ? 'no space left on device'
-            : (code ?? (error instanceof Error ? error.message : String(error)));
-  return new SsmProxyError('io', `${what}: ${why}; check the path and its permissions, or pass --config`, { cause: error });
 }

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SsmProxyError } from '../../errors.js';
-import { codeOf, ioError, writeBackup, writeFileAtomic } from './write-file-atomic.js';
+import { codeOf, ioError, writeBackup, writeFileAtomic } from '../../files/atomic-file.js';
 
 /**
  * `ssm-proxy configure-profile`: the seed's `[sso-session NAME]` and `[profile NAME]` sections in

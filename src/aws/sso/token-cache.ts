@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './write-file-atomic.js';
+import { writeFileAtomic } from '../../files/atomic-file.js';
 
 /**
  * The AWS CLI's SSO token cache, `~/.aws/sso/cache/<sha1 of the cache key>.json`, shared with
