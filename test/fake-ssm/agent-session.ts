@@ -29,7 +29,8 @@ import {
   STREAM_CHUNK_SIZE,
   type Frame,
 } from '../../src/protocol/index.js';
-import { corruptDigest, FaultInjector, seededRandom } from './faults.js';
+import { seededRandom } from '../helpers/prng.js';
+import { corruptDigest, FaultInjector } from './faults.js';
 import { IncomingStream, type Delivery } from './incoming-stream.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
 import { OutgoingStream } from './outgoing-stream.js';

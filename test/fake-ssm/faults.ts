@@ -4,20 +4,9 @@
  * Only stream and ack frames are eligible; callers send channel_closed etc. around the injector.
  */
 import { Offset } from '../../src/protocol/index.js';
+import { seededRandom } from '../helpers/prng.js';
 import type { DirectionFaults } from './options.js';
 import type { DirectionCounters } from './records.js';
-
-/** mulberry32: tiny, fast, good enough to decide "drop this frame?". */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A held frame is released by the next frame or, if none comes, after this long. */
 const REORDER_HOLD_MS = 20;
