@@ -4,7 +4,6 @@
  * Only stream and ack frames are eligible; callers send channel_closed etc. around the injector.
  */
 import { Offset } from '../../src/protocol/index.js';
-import { seededRandom } from '../helpers/prng.js';
 import type { DirectionFaults } from './options.js';
 import type { DirectionCounters } from './records.js';
 
