@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
-import type { NetworkAgents } from '../network/network-agents.js';
-import type { NetworkSettings } from '../network/network-settings.js';
+import type { Network } from '../network/build-network.js';
 
 export interface NetworkArgs {
   proxy?: string;
@@ -20,22 +19,8 @@ export function withNetworkOptions<T>(y: Argv<T>): Argv<T & NetworkArgs> {
     }) as Argv<T & NetworkArgs>;
 }
 
-export interface Network {
-  settings: NetworkSettings;
-  /** undefined when neither a proxy nor a CA bundle is in effect (no agent package is loaded). */
-  agents: NetworkAgents | undefined;
-}
-
-/** Resolves the settings once and builds the agents every client of the command shares. */
-export async function buildNetwork(
-  args: NetworkArgs,
-  profileCaBundle: { path: string; profile: string } | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Network> {
-  const [{ resolveNetworkSettings }, { createNetworkAgents }] = await Promise.all([
-    import('../network/network-settings.js'),
-    import('../network/network-agents.js'),
-  ]);
-  const settings = resolveNetworkSettings({ proxy: args.proxy, caBundle: args['ca-bundle'], profileCaBundle, env });
-  return { settings, agents: await createNetworkAgents(settings) };
+/** The command's network (proxy, CA bundle) from its flags, the environment and the profile. */
+export async function buildNetwork(args: NetworkArgs, profileCaBundle: { path: string; profile: string } | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Network> {
+  const { buildNetwork: build } = await import('../network/build-network.js');
+  return build({ proxy: args.proxy, caBundle: args['ca-bundle'] }, profileCaBundle, env);
 }

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { configureProfileCommand } from './configure-profile.js';
 import { connectCommand } from './connect.js';
+import { doctorCommand } from './doctor.js';
 import { installHostCommand } from './install-host.js';
 import { listHostsCommand } from './list-hosts.js';
 import { loginCommand } from './login.js';
@@ -15,4 +16,5 @@ export const commands: CommandModule<any, any>[] = [
   installHostCommand,
   uninstallHostCommand,
   listHostsCommand,
+  doctorCommand,
 ];
