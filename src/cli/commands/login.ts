@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { SsmProxyError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { buildNetwork, withNetworkOptions, type NetworkArgs } from '../network-options.js';
 import { runCommand } from '../run-command.js';
 
-export interface LoginArgs {
+export interface LoginArgs extends NetworkArgs {
   profile?: string;
   'sso-session'?: string;
   force: boolean;
@@ -15,7 +16,7 @@ export const loginCommand: CommandModule<object, LoginArgs> = {
   command: 'login',
   describe: 'Sign in to AWS SSO (IAM Identity Center) and cache the token where the AWS CLI and SDK find it',
   builder: (y) =>
-    y
+    withNetworkOptions(y)
       .option('profile', { type: 'string', describe: 'An SSO profile from ~/.aws/config (default: AWS_PROFILE, then default)' })
       .option('sso-session', { type: 'string', describe: 'Sign in to this [sso-session] directly' })
       .conflicts('profile', 'sso-session')
@@ -34,12 +35,13 @@ export const loginCommand: CommandModule<object, LoginArgs> = {
  * cache, so `aws` and ssm-proxy share one sign-in.
  */
 export async function runLogin(args: LoginArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [{ configFileLabel, loadConfigSections, ssoSettingsFrom, describeSso }, { ensureSsoToken }, { openBrowser }, { tokenCachePath }] =
+  const [{ configFileLabel, loadConfigSections, ssoSettingsFrom, describeSso }, { ensureSsoToken }, { openBrowser }, { tokenCachePath }, { createOidcApi }] =
     await Promise.all([
       import('../../aws/sso/sso-settings.js'),
       import('../../aws/sso/ensure-token.js'),
       import('../../aws/sso/open-browser.js'),
       import('../../aws/sso/token-cache.js'),
+      import('../../aws/sso/oidc-client.js'),
     ]);
   const log = createLogger({ verbosity: args.verbose ?? 0 });
   const say = (line: string) => process.stderr.write(`ssm-proxy: ${line}\n`);
@@ -60,7 +62,11 @@ export async function runLogin(args: LoginArgs, env: NodeJS.ProcessEnv = process
       `the AWS profile '${profile}' does not sign in through AWS SSO (no sso_session or sso_start_url in ${where}); nothing to log in to`,
     );
   }
+  // Proxy and CA bundle for the OIDC calls, as for connect.
+  const profileCa = profile !== undefined ? sections[profile]?.ca_bundle : undefined;
+  const { agents } = await buildNetwork(args, profileCa ? { path: profileCa, profile: profile! } : undefined, env);
   const outcome = await ensureSsoToken(sso, {
+    createOidc: (region) => createOidcApi(region, agents),
     mode: 'auto',
     interactive: true,
     force: args.force,
