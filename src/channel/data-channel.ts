@@ -16,6 +16,13 @@ import type { Cancel, Scheduler } from './scheduler.js';
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {
   sendFrame(frame: Buffer): void;
+  /**
+   * Stop / restart reading from the peer (TCP back-pressure on the websocket). The agent has no
+   * window and resends only its oldest unacknowledged message per tick (§6.4), so refusing to ack
+   * costs ~10 messages/s of recovery; not reading lets TCP and MGS hold the surplus instead.
+   */
+  pauseIncoming?(): void;
+  resumeIncoming?(): void;
 }
 
 export interface DataChannelHandler {
@@ -42,7 +49,9 @@ export interface DataChannelOptions {
   handler: DataChannelHandler;
   /** Unacknowledged messages allowed in flight before `write()` reports the window full. */
   windowMessages?: number;
-  /** Bytes of acknowledged but not yet delivered messages kept (out-of-order or awaiting the handler). */
+  /** Acknowledged but undelivered bytes above which reading from the peer pauses. */
+  receiveHighWaterBytes?: number;
+  /** Hard cap on acknowledged but undelivered bytes; a message beyond it is left unacknowledged. */
   receiveBufferBytes?: number;
   resendTickMs?: number;
   maxRetransmissionTimeoutMs?: number;
@@ -95,6 +104,7 @@ export class DataChannel {
   private readonly received = new Map<number, Frame>();
   private receivedBytes = 0;
   private deliveryPaused = false;
+  private incomingPaused = false;
 
   readonly stats: DataChannelStats = {
     messagesSent: 0,
@@ -117,9 +127,11 @@ export class DataChannel {
       outgoingMessageType: options.outgoingMessageType,
       incomingMessageType: options.incomingMessageType,
       windowMessages: options.windowMessages ?? 1024,
-      // Generous: the agent has no window and waits only ~2 s for acks once its side ends (§10.2),
-      // so a message we refuse for lack of room may never come back. Only a slow stdout fills it.
-      receiveBufferBytes: options.receiveBufferBytes ?? 16 * 1024 * 1024,
+      receiveHighWaterBytes: options.receiveHighWaterBytes ?? 2 * 1024 * 1024,
+      // Only what was already on its way when reading paused lands above the high-water mark.
+      // Refusing a message is the last resort: the agent waits only ~2 s for acks once its side
+      // ends (§10.2), so a message refused then may never come back.
+      receiveBufferBytes: options.receiveBufferBytes ?? 64 * 1024 * 1024,
       resendTickMs: options.resendTickMs ?? 50,
       maxRetransmissionTimeoutMs: options.maxRetransmissionTimeoutMs ?? 3000,
       stallTimeoutMs: options.stallTimeoutMs ?? 5 * 60_000,
@@ -132,6 +144,7 @@ export class DataChannel {
   /** A socket is ready: send what the peer has not acknowledged yet, in order. */
   attach(sink: FrameSink): void {
     this.sink = sink;
+    if (this.incomingPaused) sink.pauseIncoming?.();
     this.lastProgressAt = this.scheduler.now();
     for (const entry of this.unacked.values()) this.transmit(entry);
   }
@@ -209,6 +222,7 @@ export class DataChannel {
   resumeDelivery(): void {
     this.deliveryPaused = false;
     this.deliverReceived();
+    this.updateIncoming();
   }
 
   /** Stops timers; later frames are ignored. */
@@ -241,6 +255,7 @@ export class DataChannel {
     this.received.set(sequence, frame);
     this.receivedBytes += frame.payload.length;
     this.acknowledge(frame);
+    this.updateIncoming();
   }
 
   private countReceived(frame: Frame): void {
@@ -257,6 +272,18 @@ export class DataChannel {
       this.expectedSequence++;
       this.deliveryPaused = !this.handler.onStreamMessage(frame);
     }
+  }
+
+  /**
+   * Reading pauses only while the handler is busy *and* much is waiting. A gap alone never pauses
+   * it: the missing message is still to come from the peer.
+   */
+  private updateIncoming(): void {
+    const pause = this.deliveryPaused && this.receivedBytes > this.options.receiveHighWaterBytes;
+    if (pause === this.incomingPaused) return;
+    this.incomingPaused = pause;
+    if (pause) this.sink?.pauseIncoming?.();
+    else this.sink?.resumeIncoming?.();
   }
 
   private acknowledge(frame: Frame): void {

@@ -11,12 +11,14 @@ export interface Scheduler {
 
 export type Cancel = () => void;
 
-/** The real clock. Timers are unref'd: a pending timer alone never keeps the process alive. */
+/**
+ * The real clock. One-shot timers keep the process alive: they are steps the session is waiting
+ * on (a drain, a deadline). Intervals are background ticks (resend, ping) and do not.
+ */
 export const systemScheduler: Scheduler = {
   now: () => performance.now(),
   setTimeout(callback, ms) {
     const timer = setTimeout(callback, ms);
-    timer.unref();
     return () => clearTimeout(timer);
   },
   setInterval(callback, ms) {

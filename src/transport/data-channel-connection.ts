@@ -81,6 +81,8 @@ export class DataChannelConnection implements FrameSink {
   private lastHeardAt = 0;
   private stopPinging: Cancel | undefined;
   private reconnects = 0;
+  /** We stopped reading (back-pressure): silence from the socket is then expected. */
+  private incomingPaused = false;
 
   constructor(private readonly options: DataChannelConnectionOptions) {
     this.timeouts = { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts };
@@ -106,6 +108,17 @@ export class DataChannelConnection implements FrameSink {
   sendFrame(frame: Buffer): void {
     const socket = this.socket;
     if (socket && socket.readyState === socket.OPEN) socket.send(frame);
+  }
+
+  pauseIncoming(): void {
+    this.incomingPaused = true;
+    this.socket?.pause();
+  }
+
+  resumeIncoming(): void {
+    this.incomingPaused = false;
+    this.lastHeardAt = this.options.scheduler.now(); // the silence was ours, not the peer's
+    this.socket?.resume();
   }
 
   /** Ends the connection on purpose: close 1000, no reconnect. Waits up to `waitMs` for the close. */
@@ -179,6 +192,7 @@ export class DataChannelConnection implements FrameSink {
   }
 
   private checkLiveness(socket: WebSocket): void {
+    if (this.incomingPaused) this.lastHeardAt = this.options.scheduler.now();
     const silentFor = this.options.scheduler.now() - this.lastHeardAt;
     if (silentFor > this.timeouts.livenessTimeoutMs) {
       this.options.log.info(`no answer from the data channel for ${Math.round(silentFor / 1000)} s; reconnecting`);

@@ -86,7 +86,7 @@ class RecordingHandler implements DataChannelHandler {
   }
 }
 
-function pair(faults: LinkFaults, seed = 1, options: { windowMessages?: number; receiveBufferBytes?: number } = {}) {
+function pair(faults: LinkFaults, seed = 1, options: { windowMessages?: number; receiveBufferBytes?: number; receiveHighWaterBytes?: number } = {}) {
   const scheduler = new ManualScheduler();
   const random = seededRandom(seed);
   const clientHandler = new RecordingHandler();
@@ -205,6 +205,35 @@ describe('DataChannel', () => {
     clientHandler.acceptMore = true;
     client.resumeDelivery();
     assert.deepEqual(clientHandler.messages.map((m) => m.payload.toString()), [...Array(50).keys()].map((i) => `d${i}`));
+  });
+
+  it('pauses reading from the peer while a busy handler leaves much waiting, and resumes after', () => {
+    const { scheduler, client, agent, clientHandler, toAgent } = pair({}, 1, { receiveHighWaterBytes: 8 * 1024 });
+    const calls: string[] = [];
+    client.attach({
+      sendFrame: (frame) => toAgent.sendFrame(frame),
+      pauseIncoming: () => calls.push('pause'),
+      resumeIncoming: () => calls.push('resume'),
+    });
+    clientHandler.acceptMore = false;
+    for (let i = 0; i < 30; i++) agent.write(PayloadType.output, randomBytes(1024));
+    scheduler.advance(200);
+    assert.deepEqual(calls, ['pause'], 'paused once the waiting bytes passed the high-water mark');
+    assert.equal(agent.unackedCount, 0, 'nothing refused: all stored and acknowledged');
+    clientHandler.acceptMore = true;
+    client.resumeDelivery();
+    assert.deepEqual(calls, ['pause', 'resume']);
+    assert.deepEqual(clientHandler.messages.map((m) => m.sequenceNumber), [...Array(30).keys()]);
+  });
+
+  it('a gap alone never pauses reading (the missing message must still come in)', () => {
+    const { scheduler, client, agent, toAgent } = pair({ reorder: 0.5 }, 3, { receiveHighWaterBytes: 1024 });
+    const calls: string[] = [];
+    client.attach({ sendFrame: (frame) => toAgent.sendFrame(frame), pauseIncoming: () => calls.push('pause') });
+    for (let i = 0; i < 50; i++) agent.write(PayloadType.output, randomBytes(1024));
+    scheduler.advance(2000);
+    assert.deepEqual(calls, []);
+    assert.equal(agent.unackedCount, 0);
   });
 
   it('drops what exceeds the receive buffer unacked and gets it again later', () => {
