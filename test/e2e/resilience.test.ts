@@ -108,6 +108,7 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     options.neverCompleteHandshake = false;
     options.recycleAfterBytes = undefined;
     options.idleTimeoutMs = 20 * 60_000;
+    options.maxUnacked = 10_000;
   });
 
   it('SIGTERM mid-transfer: TerminateSession reaches the service and the process exits within 2 s with 143', async () => {
@@ -205,5 +206,40 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     );
     const resumes = harness.fake.records.apiCalls.filter((c) => c.operation === 'ResumeSession' && c.status === 200);
     assert.ok(resumes.length >= 3, `resumed ${resumes.length} times`);
+  });
+
+  it('a reader that stalls for 3 s gets every byte, and the download then runs at full speed', async () => {
+    const payload = randomBytes(48 * MiB);
+    const source = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.end(payload);
+    });
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    harness.fake.options.targetPortOverride = (source.address() as AddressInfo).port;
+    // Like the real agent (100 000-message buffer), keep sending while we do not read.
+    harness.fake.options.maxUnacked = 100_000;
+    const [program, ...prefix] = harness.ssmProxy;
+    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    try {
+      const received: Buffer[] = [];
+      child.stdout!.pause(); // the stall: nothing is read for 3 s
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const resumedAt = performance.now();
+      child.stdout!.on('data', (chunk: Buffer) => received.push(chunk));
+      child.stdout!.resume(); // an explicit pause() needs an explicit resume()
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const seconds = (performance.now() - resumedAt) / 1000;
+      assert.equal(code, 0, stderr);
+      const got = Buffer.concat(received);
+      assert.equal(got.length, payload.length);
+      assert.ok(got.equals(payload), 'identical bytes');
+      // Refusing messages instead of pausing the socket used to crawl at ~0.4 MB/s here.
+      assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s after the stall`);
+    } finally {
+      await stopChild(child, 'SIGKILL', 1000);
+      source.close();
+    }
   });
 });
