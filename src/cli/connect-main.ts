@@ -64,14 +64,21 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
   const streamEndpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
   const streamEndpoint = streamEndpointText ? parseStreamEndpoint(streamEndpointText) : undefined;
   const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents });
-  await credentials(); // fail here, clearly, rather than inside StartSession
-  timings.mark('credentials');
-  const ssm = await createSsmApi({
-    ...aws,
-    credentials,
-    ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
-    agents,
-  });
+  // Resolving credentials (file reads, maybe HTTP) overlaps with loading the SSM client. Resolving
+  // them here fails clearly, rather than inside StartSession.
+  const [, ssm] = await Promise.all([
+    credentials(),
+    createSsmApi({
+      ...aws,
+      credentials,
+      ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
+      agents,
+    }),
+  ]);
+  timings.mark('credentials and SDK');
+  // The session and websocket code loads while StartSession is on the wire.
+  const sessionModules = Promise.all([import('../session/port-session.js'), import('../transport/data-channel-connection.js')]);
+  sessionModules.catch(() => undefined); // awaited below; a failure is reported there
   log.info(`starting a session on ${args.target} port ${args.port} (region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''})`);
   const session = await ssm.startSession({
     target: args.target,
@@ -82,10 +89,7 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
   timings.mark('StartSession');
   log.info(`session ${session.sessionId} started`);
 
-  const [{ PortSession }, { DataChannelConnection }] = await Promise.all([
-    import('../session/port-session.js'),
-    import('../transport/data-channel-connection.js'),
-  ]);
+  const [{ PortSession }, { DataChannelConnection }] = await sessionModules;
   const portSession = new PortSession({
     input: process.stdin,
     output: process.stdout,
