@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Entry point: parses argv with yargs and hands each command to its module. Command modules keep
- * their heavy imports (AWS SDK, ws, ssh-config) inside their handlers, so `connect` starts fast.
+ * their heavy imports (AWS SDK, ws) inside their handlers, so `connect` starts fast.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
