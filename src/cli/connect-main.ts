@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { systemScheduler } from '../channel/scheduler.js';
 import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -198,9 +199,24 @@ function describeStats(stats: DataChannelStats, reconnects: number): string {
     `sent ${mib(stats.payloadBytesSent)} in ${stats.messagesSent} messages, ` +
     `received ${mib(stats.payloadBytesReceived)} in ${stats.messagesReceived} messages, ` +
     `${stats.retransmissions} resent, ${stats.duplicatesReceived} duplicates, ${stats.framesDropped} bad frames, ` +
-    `${reconnects} reconnects, peak RSS ${Math.round(usage.maxRSS / 1024)} MB, ` +
+    `${reconnects} reconnects, peak RSS ${Math.round(peakRssKiB(usage.maxRSS) / 1024)} MB, ` +
     `CPU ${(usage.userCPUTime / 1e6).toFixed(2)} s user + ${(usage.systemCPUTime / 1e6).toFixed(2)} s system`
   );
+}
+
+/**
+ * This process's own peak RSS. getrusage's maxRSS survives exec on Linux, so a child of a large
+ * process (ssh is small, a test runner is not) reports its parent's size; VmHWM belongs to the
+ * process image alone.
+ */
+function peakRssKiB(maxRssKiB: number): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]);
+  } catch {
+    // not Linux
+  }
+  return maxRssKiB;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
