@@ -83,9 +83,10 @@ interface Outgoing {
  *   peer acknowledges that sequence number (selective acks). It is buffered *before* sending, so a
  *   dead socket loses nothing (pitfall 9). Expired messages are all resent on each tick, with
  *   per-message exponential backoff; Karn's rule keeps resent messages out of the RTT estimate.
- * - Incoming: messages are acked once delivered or stored; out-of-order ones wait in a bounded
- *   buffer; duplicates are re-acked (pitfall 7). A message that does not fit the buffer is dropped
- *   unacked, so the peer's retransmission, not our memory, absorbs a slow consumer.
+ * - Incoming: messages are acked once delivered or stored; out-of-order ones wait in a buffer;
+ *   duplicates are re-acked (pitfall 7). A slow consumer pauses reading from the peer (TCP
+ *   back-pressure through the sink) rather than refusing acks; only past a hard cap is a message
+ *   left unacknowledged for the peer to resend.
  * - Sequence numbers and buffers outlive sockets: `attach()` a new sink after a reconnect and
  *   everything unacknowledged is sent again (pitfall 8).
  */
