@@ -34,7 +34,7 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
         type: 'string',
         describe: 'Open the data channel at this https:// endpoint (PrivateLink) instead of the StreamUrl\'s host; path and query are kept (default: AWS_ENDPOINT_URL_SSMMESSAGES)',
       })
-      .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv for frames)' })
+      .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv: protocol detail)' })
       .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' })
       .option('handshake-timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the agent to complete the session handshake' })
       .option('reconnect-timeout', { type: 'number', default: 300, describe: 'Seconds to keep resuming a dropped data channel before giving up' })
