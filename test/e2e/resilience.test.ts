@@ -111,14 +111,20 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     options.maxUnacked = 10_000;
   });
 
-  it('SIGTERM mid-transfer: TerminateSession reaches the service and the process exits within 2 s with 143', async () => {
-    harness.fake.options.targetPortOverride = echo.port;
+  /** `ssm-proxy connect` to the harness target with stdin left open, as under ssh. */
+  function spawnConnect() {
     const [program, ...prefix] = harness.ssmProxy;
     const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const output = { stderr: '' };
+    child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk));
+    return { child, output };
+  }
+
+  it('SIGTERM mid-transfer: TerminateSession reaches the service and the process exits within 2 s with 143', async () => {
+    harness.fake.options.targetPortOverride = echo.port;
+    const { child, output } = spawnConnect();
     let echoed = 0;
-    let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (echoed += chunk.length));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     child.stdin!.on('error', () => undefined);
     const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
       child.once('exit', (code) => resolve({ code, at: performance.now() })),
@@ -129,7 +135,7 @@ describe('resilience: every way a session ends is bounded and clear', () => {
       const signalledAt = performance.now();
       child.kill('SIGTERM');
       const { code, at } = await exited;
-      assert.equal(code, SIGNAL_EXIT_CODES.SIGTERM, stderr);
+      assert.equal(code, SIGNAL_EXIT_CODES.SIGTERM, output.stderr);
       assert.ok(at - signalledAt < 2000, `exited ${Math.round(at - signalledAt)} ms after SIGTERM`);
       const sessionId = harness.fake.records.apiCalls.filter((c) => c.operation === 'StartSession').at(-1)!.sessionId;
       const told =
@@ -165,14 +171,10 @@ describe('resilience: every way a session ends is bounded and clear', () => {
   it('the idle timeout text of the service reaches stderr with exit code 8', async () => {
     harness.fake.options.targetPortOverride = echo.port;
     harness.fake.options.idleTimeoutMs = 500;
-    const [program, ...prefix] = harness.ssmProxy;
-    // stdin stays open and silent, as in an idle ssh session.
-    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    const { child, output } = spawnConnect(); // stdin stays open and silent, as in an idle ssh session
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    assert.equal(code, EXIT_CODES['session-ended'], stderr);
-    assert.match(stderr, /timed out due to inactivity/);
+    assert.equal(code, EXIT_CODES['session-ended'], output.stderr);
+    assert.match(output.stderr, /timed out due to inactivity/);
   });
 
   it('a refused target port ends with the agent text and a non-zero exit', async () => {
@@ -181,13 +183,10 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     await new Promise<void>((resolve) => closed.server.close(() => resolve()));
     harness.fake.options.targetPortOverride = deadPort;
     // stdin stays open (as under ssh), so the end comes from the agent, not from our stdin EOF.
-    const [program, ...prefix] = harness.ssmProxy;
-    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    const { child, output } = spawnConnect();
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    assert.equal(code, EXIT_CODES['session-ended'], stderr);
-    assert.match(stderr, /Unable to connect to specified port/);
+    assert.equal(code, EXIT_CODES['session-ended'], output.stderr);
+    assert.match(output.stderr, /Unable to connect to specified port/);
   });
 
   it('stdin data typed during an outage is delivered after the reconnect', async () => {
@@ -218,10 +217,7 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     harness.fake.options.targetPortOverride = (source.address() as AddressInfo).port;
     // Like the real agent (100 000-message buffer), keep sending while we do not read.
     harness.fake.options.maxUnacked = 100_000;
-    const [program, ...prefix] = harness.ssmProxy;
-    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    const { child, output } = spawnConnect();
     try {
       const received: Buffer[] = [];
       child.stdout!.pause(); // the stall: nothing is read for 3 s
@@ -231,7 +227,7 @@ describe('resilience: every way a session ends is bounded and clear', () => {
       child.stdout!.resume(); // an explicit pause() needs an explicit resume()
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       const seconds = (performance.now() - resumedAt) / 1000;
-      assert.equal(code, 0, stderr);
+      assert.equal(code, 0, output.stderr);
       const got = Buffer.concat(received);
       assert.equal(got.length, payload.length);
       assert.ok(got.equals(payload), 'identical bytes');

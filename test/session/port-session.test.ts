@@ -94,6 +94,19 @@ function setup(options: { sessionType?: string; output?: Writable; handshakeTime
 
 const sha = (buffers: Buffer[]) => createHash('sha256').update(Buffer.concat(buffers)).digest('hex');
 
+/** A stdout that takes 1 ms per write and says "full" above 2 KiB, recording what it got. */
+function slowStdout(): { received: Buffer[]; slow: Writable } {
+  const received: Buffer[] = [];
+  const slow = new Writable({
+    highWaterMark: 2048,
+    write(chunk, _encoding, callback) {
+      received.push(chunk);
+      setTimeout(callback, 1);
+    },
+  });
+  return { received, slow };
+}
+
 describe('PortSession', () => {
   it('answers a Port handshake with success and the claimed client version', async () => {
     const t = setup();
@@ -190,14 +203,7 @@ describe('PortSession', () => {
   });
 
   it('respects stdout back-pressure without losing or reordering bytes', async () => {
-    const received: Buffer[] = [];
-    const slow = new Writable({
-      highWaterMark: 2048,
-      write(chunk, _encoding, callback) {
-        received.push(chunk);
-        setTimeout(callback, 1);
-      },
-    });
+    const { received, slow } = slowStdout();
     const t = setup({ output: slow });
     t.handshake();
     t.complete();
@@ -213,14 +219,7 @@ describe('PortSession', () => {
   });
 
   it('on channel_closed, still delivers everything it acknowledged while stdout was slow', async () => {
-    const received: Buffer[] = [];
-    const slow = new Writable({
-      highWaterMark: 2048,
-      write(chunk, _encoding, callback) {
-        received.push(chunk);
-        setTimeout(callback, 1);
-      },
-    });
+    const { received, slow } = slowStdout();
     const t = setup({ output: slow });
     t.handshake();
     t.complete();
