@@ -65,6 +65,10 @@ const harness = await startHarness({
   ].join(' '),
 });
 const direct = ['-o', 'ProxyCommand=none', '-o', 'HostName=127.0.0.1'];
+// sshd and the clients run in their own process groups; an interrupted bench must still stop them.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void harness.stop().finally(() => process.exit(130)));
+}
 let logOffset = 0;
 
 try {
