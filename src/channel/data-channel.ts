@@ -1,11 +1,10 @@
 import {
   decodeAcknowledgement,
   decodeFrame,
-  encodeAcknowledgement,
+  encodeAcknowledgeFrame,
   encodeFrame,
   HeaderFlag,
   MessageType,
-  PayloadType,
   randomMessageId,
   type Frame,
   type ProtocolError,
@@ -289,16 +288,7 @@ export class DataChannel {
 
   private acknowledge(frame: Frame): void {
     if (!this.sink || this.closed) return; // the peer will resend and we will ack the duplicate
-    this.sink.sendFrame(
-      encodeFrame({
-        messageType: MessageType.acknowledge,
-        sequenceNumber: 0,
-        flags: HeaderFlag.ack,
-        messageId: randomMessageId(),
-        payloadType: PayloadType.none,
-        payload: encodeAcknowledgement(frame.messageType, frame.messageId, frame.sequenceNumber),
-      }),
-    );
+    this.sink.sendFrame(encodeAcknowledgeFrame(frame));
   }
 
   private receiveAcknowledgement(frame: Frame): void {

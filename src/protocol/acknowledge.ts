@@ -1,4 +1,6 @@
-import { messageIdToString } from './message-id.js';
+import { HeaderFlag, MessageType, PayloadType } from './constants.js';
+import { encodeFrame } from './frame.js';
+import { messageIdToString, randomMessageId } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /** Content of an `acknowledge` message (§5). Matching is by sequence number only. */
@@ -15,6 +17,21 @@ export function encodeAcknowledgement(messageType: string, messageId: Buffer, se
       `"AcknowledgedMessageSequenceNumber":${sequenceNumber},"IsSequentialMessage":true}`,
     'latin1',
   );
+}
+
+/**
+ * The whole `acknowledge` frame for one received stream message: sequence 0, flags 3, payload
+ * type 0, a fresh MessageId (§5).
+ */
+export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: Buffer; sequenceNumber: number }): Buffer {
+  return encodeFrame({
+    messageType: MessageType.acknowledge,
+    sequenceNumber: 0,
+    flags: HeaderFlag.ack,
+    messageId: randomMessageId(),
+    payloadType: PayloadType.none,
+    payload: encodeAcknowledgement(acked.messageType, acked.messageId, acked.sequenceNumber),
+  });
 }
 
 export function decodeAcknowledgement(payload: Buffer): Result<Acknowledgement> {

@@ -14,7 +14,7 @@ import {
   decodeFlag,
   decodeFrame,
   decodeHandshakeResponse,
-  encodeAcknowledgement,
+  encodeAcknowledgeFrame,
   encodeChannelClosed,
   encodeFrame,
   encodeHandshakeComplete,
@@ -190,16 +190,7 @@ export class AgentSession {
   }
 
   private ack(frame: Frame): void {
-    const payload = encodeAcknowledgement(frame.messageType, frame.messageId, frame.sequenceNumber);
-    const ack = encodeFrame({
-      messageType: MessageType.acknowledge,
-      sequenceNumber: 0,
-      flags: HeaderFlag.ack,
-      messageId: randomMessageId(),
-      payloadType: PayloadType.none,
-      payload,
-    });
-    this.sendStreamOrAck(ack, MessageType.acknowledge);
+    this.sendStreamOrAck(encodeAcknowledgeFrame(frame), MessageType.acknowledge);
   }
 
   private sendStream(payloadType: number, payload: Buffer): void {

@@ -13,7 +13,7 @@ import {
   decodeAcknowledgement,
   decodeChannelClosed,
   decodeFrame,
-  encodeAcknowledgement,
+  encodeAcknowledgeFrame,
   encodeFlag,
   encodeFrame,
   encodeHandshakeResponse,
@@ -277,16 +277,7 @@ export class ScriptedClient {
   }
 
   private ack(frame: Frame): void {
-    this.sendRaw(
-      encodeFrame({
-        messageType: MessageType.acknowledge,
-        sequenceNumber: 0,
-        flags: HeaderFlag.ack,
-        messageId: randomMessageId(),
-        payloadType: PayloadType.none,
-        payload: encodeAcknowledgement(frame.messageType, frame.messageId, frame.sequenceNumber),
-      }),
-    );
+    this.sendRaw(encodeAcknowledgeFrame(frame));
   }
 
   private resend(): void {

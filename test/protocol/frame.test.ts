@@ -5,6 +5,7 @@ import {
   decodeAcknowledgement,
   decodeFrame,
   decodeFlag,
+  encodeAcknowledgeFrame,
   encodeAcknowledgement,
   encodeFlag,
   encodeFrame,
@@ -120,6 +121,21 @@ describe('frame codec against the spec vectors (§4.6)', () => {
     assert.ok(decoded.ok);
     assert.equal(decoded.value.acknowledgedSequenceNumber, 0);
     assert.equal(decoded.value.acknowledgedMessageType, 'input_stream_data');
+  });
+
+  it('builds whole acknowledge frames with the §5 header: seq 0, flags 3, payload type 0', () => {
+    const acked = { messageType: 'output_stream_data', messageId: messageIdFromString('00112233-4455-6677-8899-aabbccddeeff')!, sequenceNumber: 41 };
+    const decoded = decodeFrame(encodeAcknowledgeFrame(acked));
+    assert.ok(decoded.ok);
+    assert.equal(decoded.value.messageType, 'acknowledge');
+    assert.equal(decoded.value.sequenceNumber, 0);
+    assert.equal(decoded.value.flags, 3);
+    assert.equal(decoded.value.payloadType, 0);
+    assert.ok(!decoded.value.messageId.equals(acked.messageId), 'a fresh id, not the acked one');
+    assert.equal(
+      decoded.value.payload.toString(),
+      '{"AcknowledgedMessageType":"output_stream_data","AcknowledgedMessageId":"00112233-4455-6677-8899-aabbccddeeff","AcknowledgedMessageSequenceNumber":41,"IsSequentialMessage":true}',
+    );
   });
 
   it('round-trips large sequence numbers, flags and dates', () => {
