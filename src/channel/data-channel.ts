@@ -127,7 +127,9 @@ export class DataChannel {
       outgoingMessageType: options.outgoingMessageType,
       incomingMessageType: options.incomingMessageType,
       windowMessages: options.windowMessages ?? 1024,
-      receiveHighWaterBytes: options.receiveHighWaterBytes ?? 2 * 1024 * 1024,
+      // Pause at once: the handler keeps its own buffer, and messages held here are views into
+      // websocket read buffers, which would outlive young-generation collections (memory).
+      receiveHighWaterBytes: options.receiveHighWaterBytes ?? 0,
       // Only what was already on its way when reading paused lands above the high-water mark.
       // Refusing a message is the last resort: the agent waits only ~2 s for acks once its side
       // ends (§10.2), so a message refused then may never come back.

@@ -17,6 +17,7 @@ import {
   type Frame,
   type ProtocolError,
 } from '../protocol/index.js';
+import { BatchingWriter } from './batching-writer.js';
 import { answerHandshake } from './handshake.js';
 
 /** How a session ended when it did not fail. */
@@ -63,6 +64,7 @@ export class PortSession {
   private rejectEnded!: (error: SsmProxyError) => void;
   private protocolErrors = 0;
   private serviceClosed = false;
+  private readonly output: BatchingWriter;
 
   constructor(options: PortSessionOptions) {
     this.options = {
@@ -73,6 +75,7 @@ export class PortSession {
       onChannelClosed: () => {},
       ...options,
     };
+    this.output = new BatchingWriter(options.output);
     this.channel = new DataChannel({
       ...options.channel,
       outgoingMessageType: MessageType.inputStreamData,
@@ -203,7 +206,7 @@ export class PortSession {
   }
 
   private writeOutput(payload: Buffer): boolean {
-    const ready = this.options.output.write(payload);
+    const ready = this.output.write(payload);
     if (!ready) this.options.output.once('drain', () => this.channel.resumeDelivery());
     return ready;
   }
@@ -290,17 +293,14 @@ export class PortSession {
     return this.waitUntil(() => !this.channel.hasUndelivered, timeoutMs);
   }
 
-  /** Waits until everything written to stdout has been handed to the OS (bounded). */
+  /**
+   * Hands the pending batch to stdout and waits until the OS has all of it (bounded). Polled:
+   * 'drain' comes only after a write that went over the stream's high-water mark.
+   */
   private flushOutput(): Promise<void> {
-    const { output, scheduler } = this.options;
-    if (output.writableLength === 0 || output.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const cancel = scheduler.setTimeout(resolve, 5000);
-      output.once('drain', () => {
-        cancel();
-        resolve();
-      });
-    });
+    const { output } = this.options;
+    if (!output.destroyed) this.output.flush();
+    return this.waitUntil(() => output.writableLength === 0 || output.destroyed, 5000);
   }
 
   private waitForAcks(timeoutMs: number): Promise<void> {
