@@ -195,6 +195,21 @@ function runPkg(node: string, config: PkgConfig, bundleFile: string, outDir: str
   return output;
 }
 
+/**
+ * Copies the executable pkg made to its place, through a temporary file and a rename, so that a
+ * running ssm-proxy is never overwritten in place. The copy also leaves the page cache as an
+ * install (cp, install, a download) would: pkg writes the whole file in one call, which lets
+ * Linux cache it in large folios that it then maps whole into every process running it, about
+ * 18 MB more resident memory than the same file copied (measured with the benchmark).
+ */
+function placeBinary(staged: string, output: string): string {
+  const temporary = `${output}.${process.pid}.tmp`;
+  copyFileSync(staged, temporary);
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, output);
+  return output;
+}
+
 /** The directory of the package that owns a bundled input path, e.g. node_modules/@smithy/core. */
 function packageDirOf(input: string): string | undefined {
   const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
@@ -257,7 +272,8 @@ async function mainBuild(): Promise<void> {
   done();
 
   done = step(`packaging with @yao-pkg/pkg -c pkg.config.json (node${nodeVersion}-${platform}-${arch}, SEA)`);
-  const binary = runPkg(node, config, bundleFile, outDir);
+  const staged = runPkg(node, config, bundleFile, path.dirname(bundleFile));
+  const binary = placeBinary(staged, path.join(outDir, config.name));
   done();
   const bundleSize = statSync(bundleFile).size;
   rmSync(path.dirname(bundleFile), { recursive: true, force: true });

@@ -2,18 +2,26 @@ import {
   decodeAcknowledgement,
   decodeFrame,
   encodeAcknowledgeFrame,
+  encodedFrameLength,
   encodeFrame,
   HeaderFlag,
   MessageType,
   randomMessageId,
+  STREAM_CHUNK_SIZE,
   type Frame,
   type ProtocolError,
 } from '../protocol/index.js';
+import { FramePool, type OutgoingFrame } from './frame-pool.js';
 import { RoundTripEstimator } from './round-trip-estimator.js';
 import type { Cancel, Scheduler } from './scheduler.js';
 
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {
+  /**
+   * Sends one frame. The buffer stays the channel's: it is reused once the peer has acknowledged
+   * the frame, so a sink that keeps it past the call must copy it. (ws copies every frame it
+   * sends as a client, to mask it.)
+   */
   sendFrame(frame: Buffer): void;
   /**
    * Stop / restart reading from the peer (TCP back-pressure on the websocket). The agent has no
@@ -68,13 +76,6 @@ export interface DataChannelStats {
   framesDropped: number;
 }
 
-interface Outgoing {
-  frame: Buffer;
-  /** Scheduler time of the latest transmission; undefined while never sent. */
-  lastSentAt: number | undefined;
-  retransmissions: number;
-}
-
 /**
  * The reliable, ordered stream of one direction pair on top of data-channel frames (§5, §6).
  *
@@ -97,7 +98,9 @@ export class DataChannel {
 
   private sink: FrameSink | undefined;
   private nextSequence = 0;
-  private readonly unacked = new Map<number, Outgoing>();
+  private readonly unacked = new Map<number, OutgoingFrame>();
+  /** Buffers for full-size stream frames, the bulk of an upload. */
+  private readonly framePool = new FramePool(encodedFrameLength(STREAM_CHUNK_SIZE));
   private windowWasFull = false;
 
   private expectedSequence = 0;
@@ -165,18 +168,18 @@ export class DataChannel {
    * Returns false when the in-flight window is full: stop producing until `onWritable()`.
    */
   write(payloadType: number, payload: Buffer): boolean {
-    const entry: Outgoing = {
-      frame: encodeFrame({
+    const entry = this.framePool.take(encodedFrameLength(payload.length));
+    encodeFrame(
+      {
         messageType: this.options.outgoingMessageType,
         sequenceNumber: this.nextSequence,
         flags: this.nextSequence === 0 ? HeaderFlag.syn : HeaderFlag.none,
         messageId: randomMessageId(),
         payloadType,
         payload,
-      }),
-      lastSentAt: undefined,
-      retransmissions: 0,
-    };
+      },
+      entry.buffer,
+    );
     this.unacked.set(this.nextSequence, entry);
     this.nextSequence++;
     this.stats.messagesSent++;
@@ -307,6 +310,7 @@ export class DataChannel {
       this.roundTrip.sample(now - entry.lastSentAt); // Karn: only unambiguous samples
     }
     this.unacked.delete(sequence);
+    this.framePool.give(entry);
     this.lastProgressAt = now;
     if (this.windowWasFull && this.unacked.size <= this.options.windowMessages / 2) {
       this.windowWasFull = false;
@@ -314,10 +318,10 @@ export class DataChannel {
     }
   }
 
-  private transmit(entry: Outgoing): void {
+  private transmit(entry: OutgoingFrame): void {
     if (!this.sink) return;
     entry.lastSentAt = this.scheduler.now();
-    this.sink.sendFrame(entry.frame);
+    this.sink.sendFrame(entry.buffer.subarray(0, entry.length));
   }
 
   /** Resends every expired message; each resend doubles that message's own timeout. */

@@ -5,7 +5,6 @@ import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
-import { keepYoungGenerationSmall } from './young-generation.js';
 import type { DataChannelStats } from '../channel/data-channel.js';
 import type { SessionEnd } from '../session/port-session.js';
 import type { ConnectArgs } from './commands/connect.js';
@@ -46,7 +45,6 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
 }
 
 async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
-  keepYoungGenerationSmall();
   const timings = new PhaseTimer();
   timings.mark('start-up');
   const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }, { parseStreamEndpoint }] = await Promise.all([

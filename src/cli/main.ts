@@ -3,6 +3,7 @@
  * Entry point: parses argv with yargs and hands each command to its module. Command modules keep
  * their heavy imports (AWS SDK, ws) inside their handlers, so `connect` starts fast.
  */
+import './young-generation.js'; // first: before anything allocates
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CODES } from '../errors.js';

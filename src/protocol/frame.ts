@@ -43,10 +43,16 @@ export interface FrameInput {
 const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = Buffer.alloc(0);
 
-/** Serialises one message; the digest is SHA-256 of the payload, also when empty (§4.2). */
-export function encodeFrame(input: FrameInput): Buffer {
+/**
+ * Serialises one message; the digest is SHA-256 of the payload, also when empty (§4.2).
+ * With `into`, the frame is written at its start and returned as a view of it (no new buffer);
+ * `into` must hold at least `encodedFrameLength(input.payload.length)` bytes.
+ */
+export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   const { payload } = input;
-  const frame = Buffer.allocUnsafe(PAYLOAD_OFFSET + payload.length);
+  const length = encodedFrameLength(payload.length);
+  if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit in ${into.length} bytes`);
+  const frame = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   frame.writeUInt32BE(HEADER_LENGTH, Offset.headerLength);
   // MessageType is space-padded, never NUL-padded (pitfall 2).
   frame.fill(0x20, Offset.messageType, Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH);
@@ -64,6 +70,11 @@ export function encodeFrame(input: FrameInput): Buffer {
   frame.writeUInt32BE(payload.length, Offset.payloadLength);
   payload.copy(frame, PAYLOAD_OFFSET);
   return frame;
+}
+
+/** Bytes of a frame carrying `payloadLength` bytes of payload. */
+export function encodedFrameLength(payloadLength: number): number {
+  return PAYLOAD_OFFSET + payloadLength;
 }
 
 /**

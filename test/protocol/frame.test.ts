@@ -71,6 +71,25 @@ describe('frame codec against the spec vectors (§4.6)', () => {
     assert.equal(frame.toString('hex'), HI_FRAME.toString('hex'));
   });
 
+  it('encodes into a given buffer: the same bytes, at its start; a buffer too small is refused', () => {
+    const input = {
+      messageType: MessageType.inputStreamData,
+      sequenceNumber: 0,
+      flags: 0,
+      messageId: messageIdFromString('00112233-4455-6677-8899-aabbccddeeff')!,
+      payloadType: PayloadType.output,
+      payload: Buffer.from('hi'),
+      createdDate: 1700000000000,
+    };
+    const into = Buffer.alloc(200, 0xee);
+    const frame = encodeFrame(input, into);
+    assert.equal(frame.buffer, into.buffer);
+    assert.equal(frame.byteOffset, into.byteOffset);
+    assert.equal(frame.toString('hex'), HI_FRAME.toString('hex'));
+    assert.equal(into[HI_FRAME.length], 0xee, 'nothing written past the frame');
+    assert.throws(() => encodeFrame(input, Buffer.alloc(HI_FRAME.length - 1)), RangeError);
+  });
+
   it('encodes the TerminateSession flag frame byte for byte', () => {
     const frame = encodeFrame({
       messageType: MessageType.inputStreamData,
