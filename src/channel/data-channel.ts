@@ -13,6 +13,7 @@ import {
 } from '../protocol/index.js';
 import { FramePool, type OutgoingFrame } from './frame-pool.js';
 import { RoundTripEstimator } from './round-trip-estimator.js';
+import { SequenceRing } from './sequence-ring.js';
 import type { Cancel, Scheduler } from './scheduler.js';
 
 /** Where frames go: the live websocket, or nothing while there is none. */
@@ -98,7 +99,8 @@ export class DataChannel {
 
   private sink: FrameSink | undefined;
   private nextSequence = 0;
-  private readonly unacked = new Map<number, OutgoingFrame>();
+  private readonly unacked = new SequenceRing<OutgoingFrame>();
+  private readonly acknowledgeBuffer = Buffer.allocUnsafeSlow(512);
   /** Buffers for full-size stream frames, the bulk of an upload. */
   private readonly framePool = new FramePool(encodedFrameLength(STREAM_CHUNK_SIZE));
   private windowWasFull = false;
@@ -151,7 +153,7 @@ export class DataChannel {
     this.sink = sink;
     if (this.incomingPaused) sink.pauseIncoming?.();
     this.lastProgressAt = this.scheduler.now();
-    for (const entry of this.unacked.values()) this.transmit(entry);
+    this.unacked.forEach((entry) => this.transmit(entry));
   }
 
   /** The socket is gone; keep buffering until the next `attach()`. */
@@ -180,7 +182,7 @@ export class DataChannel {
       },
       entry.buffer,
     );
-    this.unacked.set(this.nextSequence, entry);
+    this.unacked.push(this.nextSequence, entry);
     this.nextSequence++;
     this.stats.messagesSent++;
     this.stats.payloadBytesSent += payload.length;
@@ -293,7 +295,8 @@ export class DataChannel {
 
   private acknowledge(frame: Frame): void {
     if (!this.sink || this.closed) return; // the peer will resend and we will ack the duplicate
-    this.sink.sendFrame(encodeAcknowledgeFrame(frame));
+    // Sinks copy what they keep (see FrameSink), so one buffer serves every acknowledgement.
+    this.sink.sendFrame(encodeAcknowledgeFrame(frame, this.acknowledgeBuffer));
   }
 
   private receiveAcknowledgement(frame: Frame): void {
@@ -321,7 +324,8 @@ export class DataChannel {
   private transmit(entry: OutgoingFrame): void {
     if (!this.sink) return;
     entry.lastSentAt = this.scheduler.now();
-    this.sink.sendFrame(entry.buffer.subarray(0, entry.length));
+    // A full-size frame fills its buffer: no view to allocate on the bulk path.
+    this.sink.sendFrame(entry.length === entry.buffer.length ? entry.buffer : entry.buffer.subarray(0, entry.length));
   }
 
   /** Resends every expired message; each resend doubles that message's own timeout. */
@@ -336,10 +340,10 @@ export class DataChannel {
       return;
     }
     const baseTimeout = this.roundTrip.retransmissionTimeoutMs;
-    for (const entry of this.unacked.values()) {
+    this.unacked.forEach((entry) => {
       if (entry.lastSentAt === undefined) {
         this.transmit(entry);
-        continue;
+        return;
       }
       const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), this.options.maxRetransmissionTimeoutMs);
       if (now - entry.lastSentAt >= backoff) {
@@ -347,6 +351,6 @@ export class DataChannel {
         this.stats.retransmissions++;
         this.transmit(entry);
       }
-    }
+    });
   }
 }

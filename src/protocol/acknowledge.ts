@@ -1,6 +1,6 @@
-import { HeaderFlag, MessageType, PayloadType } from './constants.js';
-import { encodeFrame } from './frame.js';
-import { messageIdToString, randomMessageId } from './message-id.js';
+import { HeaderFlag, MessageType, PAYLOAD_OFFSET, PayloadType } from './constants.js';
+import { encodedFrameLength, encodeFrame } from './frame.js';
+import { MESSAGE_ID_TEXT_LENGTH, randomMessageId, writeMessageIdText } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /** Content of an `acknowledge` message (§5). Matching is by sequence number only. */
@@ -10,28 +10,70 @@ export interface Acknowledgement {
   acknowledgedSequenceNumber: number;
 }
 
-/** Compact JSON with the Go field order; built by hand since it runs once per stream message. */
+// The acknowledgement JSON in pieces: compact, Go's field order (§5).
+const OPEN_TYPE = '{"AcknowledgedMessageType":"';
+const OPEN_ID = '","AcknowledgedMessageId":"';
+const OPEN_SEQUENCE = '","AcknowledgedMessageSequenceNumber":';
+const CLOSE = ',"IsSequentialMessage":true}';
+const FIXED_LENGTH = OPEN_TYPE.length + OPEN_ID.length + MESSAGE_ID_TEXT_LENGTH + OPEN_SEQUENCE.length + CLOSE.length;
+
+function acknowledgementLength(messageType: string, sequenceNumber: number): number {
+  return FIXED_LENGTH + messageType.length + decimalDigits(sequenceNumber);
+}
+
+function decimalDigits(value: number): number {
+  let digits = 1;
+  for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+  return digits;
+}
+
+/**
+ * Writes the acknowledgement JSON at `offset`; returns its length. Written piece by piece rather
+ * than built as a string: it runs once per received message, and the strings it would make
+ * outlived young-generation collections often enough to be the largest garbage of a download.
+ */
+function writeAcknowledgement(target: Buffer, offset: number, messageType: string, messageId: Buffer, sequenceNumber: number): number {
+  let at = offset;
+  at += target.write(OPEN_TYPE, at, 'latin1');
+  at += target.write(messageType, at, 'latin1');
+  at += target.write(OPEN_ID, at, 'latin1');
+  writeMessageIdText(target, at, messageId);
+  at += MESSAGE_ID_TEXT_LENGTH;
+  at += target.write(OPEN_SEQUENCE, at, 'latin1');
+  const end = at + decimalDigits(sequenceNumber);
+  for (let rest = sequenceNumber, digit = end - 1; digit >= at; digit--, rest = Math.floor(rest / 10)) target[digit] = 0x30 + (rest % 10);
+  at = end;
+  at += target.write(CLOSE, at, 'latin1');
+  return at - offset;
+}
+
+/** The acknowledgement payload (§5) for one stream message. */
 export function encodeAcknowledgement(messageType: string, messageId: Buffer, sequenceNumber: number): Buffer {
-  return Buffer.from(
-    `{"AcknowledgedMessageType":"${messageType}","AcknowledgedMessageId":"${messageIdToString(messageId)}",` +
-      `"AcknowledgedMessageSequenceNumber":${sequenceNumber},"IsSequentialMessage":true}`,
-    'latin1',
-  );
+  const payload = Buffer.allocUnsafe(acknowledgementLength(messageType, sequenceNumber));
+  writeAcknowledgement(payload, 0, messageType, messageId, sequenceNumber);
+  return payload;
 }
 
 /**
  * The whole `acknowledge` frame for one received stream message: sequence 0, flags 3, payload
- * type 0, a fresh MessageId (§5).
+ * type 0, a fresh MessageId (§5). With `into` (when it is large enough) the frame is written
+ * there, payload first, and returned as a view of it.
  */
-export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: Buffer; sequenceNumber: number }): Buffer {
-  return encodeFrame({
-    messageType: MessageType.acknowledge,
-    sequenceNumber: 0,
-    flags: HeaderFlag.ack,
-    messageId: randomMessageId(),
-    payloadType: PayloadType.none,
-    payload: encodeAcknowledgement(acked.messageType, acked.messageId, acked.sequenceNumber),
-  });
+export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: Buffer; sequenceNumber: number }, into?: Buffer): Buffer {
+  const payloadLength = acknowledgementLength(acked.messageType, acked.sequenceNumber);
+  const frame = into && into.length >= encodedFrameLength(payloadLength) ? into : Buffer.allocUnsafe(encodedFrameLength(payloadLength));
+  writeAcknowledgement(frame, PAYLOAD_OFFSET, acked.messageType, acked.messageId, acked.sequenceNumber);
+  return encodeFrame(
+    {
+      messageType: MessageType.acknowledge,
+      sequenceNumber: 0,
+      flags: HeaderFlag.ack,
+      messageId: randomMessageId(),
+      payloadType: PayloadType.none,
+      payload: frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength),
+    },
+    frame,
+  );
 }
 
 export function decodeAcknowledgement(payload: Buffer): Result<Acknowledgement> {

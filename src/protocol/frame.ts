@@ -68,7 +68,8 @@ export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   sha256(payload).copy(frame, Offset.payloadDigest);
   frame.writeUInt32BE(input.payloadType, Offset.payloadType);
   frame.writeUInt32BE(payload.length, Offset.payloadLength);
-  payload.copy(frame, PAYLOAD_OFFSET);
+  // The payload may already be in place (encodeAcknowledgeFrame writes it there first).
+  if (payload.buffer !== frame.buffer || payload.byteOffset !== frame.byteOffset + PAYLOAD_OFFSET) payload.copy(frame, PAYLOAD_OFFSET);
   return frame;
 }
 

@@ -44,6 +44,25 @@ export function readMessageId(frame: Buffer): Buffer {
   return id;
 }
 
+/** Length of the canonical text of a MessageId. */
+export const MESSAGE_ID_TEXT_LENGTH = 36;
+
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/**
+ * Writes the canonical text of `id` (as `messageIdToString` gives it) into `target` at `offset`,
+ * without building a string: acknowledgements do this once per received message.
+ */
+export function writeMessageIdText(target: Buffer, offset: number, id: Buffer): void {
+  let at = offset;
+  for (let i = 0; i < MESSAGE_ID_LENGTH; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) target[at++] = 0x2d; // '-'
+    const byte = id[i]!;
+    target[at++] = HEX_DIGITS[byte >> 4]!;
+    target[at++] = HEX_DIGITS[byte & 0x0f]!;
+  }
+}
+
 /** Canonical lowercase hyphenated text, as used inside acknowledgements (§5). */
 export function messageIdToString(id: Buffer): string {
   const hex = id.toString('hex');

@@ -260,7 +260,7 @@ describe('DataChannel', () => {
       scheduler,
       handler,
     });
-    client.attach({ sendFrame: (frame) => sent.push(frame) });
+    client.attach({ sendFrame: (frame) => sent.push(Buffer.from(frame)) });
     const message = encodeFrame({
       messageType: MessageType.outputStreamData,
       sequenceNumber: 0,
@@ -293,7 +293,7 @@ describe('DataChannel', () => {
       stallTimeoutMs: 10_000,
     });
     const sent: Buffer[] = [];
-    client.attach({ sendFrame: (frame) => sent.push(frame) });
+    client.attach({ sendFrame: (frame) => sent.push(Buffer.from(frame)) });
     client.write(PayloadType.output, Buffer.from('lost'));
     scheduler.advance(9_000);
     assert.equal(handler.stalled, 0);

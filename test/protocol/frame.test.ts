@@ -157,6 +157,28 @@ describe('frame codec against the spec vectors (§4.6)', () => {
     );
   });
 
+  it('writes acknowledge frames into a given buffer, for any sequence number, as JSON.stringify would', () => {
+    const into = Buffer.alloc(512, 0xee);
+    const messageId = randomMessageId();
+    for (const sequenceNumber of [0, 7, 9, 10, 99, 100, 65_535, 1_234_567_890_123, Number.MAX_SAFE_INTEGER]) {
+      const frame = encodeAcknowledgeFrame({ messageType: 'output_stream_data', messageId, sequenceNumber }, into);
+      assert.equal(frame.buffer, into.buffer, 'written in place');
+      const decoded = decodeFrame(frame);
+      assert.ok(decoded.ok, `sequence ${sequenceNumber}: a valid frame (digest included)`);
+      const expected = JSON.stringify({
+        AcknowledgedMessageType: 'output_stream_data',
+        AcknowledgedMessageId: messageIdToString(messageId),
+        AcknowledgedMessageSequenceNumber: sequenceNumber,
+        IsSequentialMessage: true,
+      });
+      assert.equal(decoded.value.payload.toString('latin1'), expected);
+    }
+    const tooSmall = Buffer.alloc(100);
+    const elsewhere = encodeAcknowledgeFrame({ messageType: 'output_stream_data', messageId, sequenceNumber: 1 }, tooSmall);
+    assert.notEqual(elsewhere.buffer, tooSmall.buffer, 'a buffer too small is not used');
+    assert.ok(decodeFrame(elsewhere).ok);
+  });
+
   it('round-trips large sequence numbers, flags and dates', () => {
     const id = randomMessageId();
     const frame = encodeFrame({

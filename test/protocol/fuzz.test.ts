@@ -121,7 +121,7 @@ describe('fuzz: mutated frames never throw or hang', () => {
         target: 'i-0123456789abcdef0',
       });
       const sent: Buffer[] = [];
-      session.attach({ sendFrame: (frame) => sent.push(frame) });
+      session.attach({ sendFrame: (frame) => sent.push(Buffer.from(frame)) });
       const ended = session.run().catch((error: unknown) => error);
       for (let i = 0; i < 5_000; i++) {
         session.receive(mutate(base[int(base.length)]!));
