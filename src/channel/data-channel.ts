@@ -110,6 +110,7 @@ export class DataChannel {
   private receivedBytes = 0;
   private deliveryPaused = false;
   private incomingPaused = false;
+  private readingHeld = false;
 
   readonly stats: DataChannelStats = {
     messagesSent: 0,
@@ -232,6 +233,22 @@ export class DataChannel {
     this.updateIncoming();
   }
 
+  /**
+   * Stops reading from the peer while messages keep being delivered: for a handler that buffers
+   * on its own and only needs the peer to slow down. Unlike a busy handler (`onStreamMessage`
+   * returning false), nothing is held back here, so no message waits in memory that a reader
+   * of the websocket already paid for. `releaseReading()` undoes it.
+   */
+  holdReading(): void {
+    this.readingHeld = true;
+    this.updateIncoming();
+  }
+
+  releaseReading(): void {
+    this.readingHeld = false;
+    this.updateIncoming();
+  }
+
   /** Stops timers; later frames are ignored. */
   close(): void {
     this.closed = true;
@@ -282,11 +299,11 @@ export class DataChannel {
   }
 
   /**
-   * Reading pauses only while the handler is busy *and* much is waiting. A gap alone never pauses
-   * it: the missing message is still to come from the peer.
+   * Reading pauses while the handler holds it, or is busy *and* much is waiting. A gap alone
+   * never pauses it: the missing message is still to come from the peer.
    */
   private updateIncoming(): void {
-    const pause = this.deliveryPaused && this.receivedBytes > this.options.receiveHighWaterBytes;
+    const pause = this.readingHeld || (this.deliveryPaused && this.receivedBytes > this.options.receiveHighWaterBytes);
     if (pause === this.incomingPaused) return;
     this.incomingPaused = pause;
     if (pause) this.sink?.pauseIncoming?.();

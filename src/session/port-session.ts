@@ -65,6 +65,7 @@ export class PortSession {
   private protocolErrors = 0;
   private serviceClosed = false;
   private readonly output: BatchingWriter;
+  private outputBackedUp = false;
 
   constructor(options: PortSessionOptions) {
     this.options = {
@@ -205,10 +206,20 @@ export class PortSession {
     this.startReadingInput();
   }
 
+  /**
+   * Always takes the payload (the writer copies it) and, when stdout is backed up, holds reading
+   * from the websocket until it drains. The few messages already on their way land in the
+   * writer rather than waiting in the channel as views of websocket buffers.
+   */
   private writeOutput(payload: Buffer): boolean {
-    const ready = this.output.write(payload);
-    if (!ready) this.options.output.once('drain', () => this.channel.resumeDelivery());
-    return ready;
+    if (this.output.write(payload) || this.outputBackedUp) return true;
+    this.outputBackedUp = true;
+    this.channel.holdReading();
+    this.options.output.once('drain', () => {
+      this.outputBackedUp = false;
+      this.channel.releaseReading();
+    });
+    return true;
   }
 
   private onControlMessage(frame: Frame): void {

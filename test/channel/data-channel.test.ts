@@ -226,6 +226,24 @@ describe('DataChannel', () => {
     assert.deepEqual(clientHandler.messages.map((m) => m.sequenceNumber), [...Array(30).keys()]);
   });
 
+  it('holdReading pauses the peer but keeps delivering what arrives; releaseReading resumes', () => {
+    const { scheduler, client, agent, clientHandler, toAgent } = pair({}, 1);
+    const calls: string[] = [];
+    client.attach({
+      sendFrame: (frame) => toAgent.sendFrame(frame),
+      pauseIncoming: () => calls.push('pause'),
+      resumeIncoming: () => calls.push('resume'),
+    });
+    client.holdReading();
+    assert.deepEqual(calls, ['pause']);
+    for (let i = 0; i < 10; i++) agent.write(PayloadType.output, Buffer.from(`m${i}`));
+    scheduler.advance(200);
+    assert.equal(clientHandler.messages.length, 10, 'what was already on its way is delivered, not held');
+    assert.equal(agent.unackedCount, 0);
+    client.releaseReading();
+    assert.deepEqual(calls, ['pause', 'resume']);
+  });
+
   it('a gap alone never pauses reading (the missing message must still come in)', () => {
     const { scheduler, client, agent, toAgent } = pair({ reorder: 0.5 }, 3, { receiveHighWaterBytes: 1024 });
     const calls: string[] = [];
