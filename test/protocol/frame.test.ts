@@ -58,29 +58,24 @@ describe('frame codec against the spec vectors (§4.6)', () => {
     assert.equal(TERMINATE_FRAME.length, 124);
   });
 
+  /** The fields of the §4.6 "hi" frame. */
+  const hiInput = () => ({
+    messageType: MessageType.inputStreamData,
+    sequenceNumber: 0,
+    flags: 0,
+    messageId: messageIdFromString('00112233-4455-6677-8899-aabbccddeeff')!,
+    payloadType: PayloadType.output,
+    payload: Buffer.from('hi'),
+    createdDate: 1700000000000,
+  });
+
   it('encodes the "hi" frame byte for byte', () => {
-    const frame = encodeFrame({
-      messageType: MessageType.inputStreamData,
-      sequenceNumber: 0,
-      flags: 0,
-      messageId: messageIdFromString('00112233-4455-6677-8899-aabbccddeeff')!,
-      payloadType: PayloadType.output,
-      payload: Buffer.from('hi'),
-      createdDate: 1700000000000,
-    });
+    const frame = encodeFrame(hiInput());
     assert.equal(frame.toString('hex'), HI_FRAME.toString('hex'));
   });
 
   it('encodes into a given buffer: the same bytes, at its start; a buffer too small is refused', () => {
-    const input = {
-      messageType: MessageType.inputStreamData,
-      sequenceNumber: 0,
-      flags: 0,
-      messageId: messageIdFromString('00112233-4455-6677-8899-aabbccddeeff')!,
-      payloadType: PayloadType.output,
-      payload: Buffer.from('hi'),
-      createdDate: 1700000000000,
-    };
+    const input = hiInput();
     const into = Buffer.alloc(200, 0xee);
     const frame = encodeFrame(input, into);
     assert.equal(frame.buffer, into.buffer);
