@@ -22,13 +22,18 @@ interface Slab {
  * are copied into slabs that are reused once the stream is done with them; neither the read
  * buffers nor queued output turn into old garbage.
  *
- * Nothing waits for a timer: the batch goes out at the end of the current microtask queue, so
- * an interactive keystroke is written as soon as it would have been without batching.
+ * Nothing waits for a timer: when no write is in progress the batch goes out at the end of the
+ * current microtask queue, so an interactive keystroke is written as soon as it would have been
+ * without batching. While a write is in progress (a slow reader), what arrives waits for it to
+ * finish and then goes out as one write: each queued write holds a few objects of its own, and
+ * under a slow scp thousands of small queued writes lived long enough to reach the old generation.
  */
 export class BatchingWriter {
   private current: Slab | undefined;
   private readonly spare: Slab[] = [];
   private flushQueued = false;
+  /** Writes handed to `output` that have not completed yet. */
+  private writesInFlight = 0;
 
   constructor(
     private readonly output: Writable,
@@ -39,8 +44,8 @@ export class BatchingWriter {
   ) {}
 
   /**
-   * Copies `chunk` for writing. Returns false when the output is backed up: everything has then
-   * been handed to `output`, which will emit 'drain' once it has caught up.
+   * Copies `chunk` for writing. Returns false when the output is backed up; `output` will then
+   * emit 'drain' once it has caught up.
    */
   write(chunk: Buffer): boolean {
     if (chunk.length > this.slabBytes) {
@@ -59,6 +64,9 @@ export class BatchingWriter {
       this.queueFlush();
       return true;
     }
+    // Backed up. The batch is handed over once, which makes `output` emit 'drain' when it has
+    // caught up; until then what arrives waits here rather than as many small queued writes.
+    if (this.output.writableNeedDrain) return false;
     return this.flush();
   }
 
@@ -69,10 +77,14 @@ export class BatchingWriter {
     const data = slab.buffer.subarray(slab.flushed, slab.filled);
     slab.flushed = slab.filled;
     slab.writesInFlight++;
-    // The callback comes once the OS has the bytes (or the write failed): the slice is free.
+    this.writesInFlight++;
+    // The callback comes once the OS has the bytes (or the write failed): the slice is free, and
+    // whatever gathered meanwhile can follow.
     return this.output.write(data, () => {
       slab.writesInFlight--;
+      this.writesInFlight--;
       if (slab !== this.current) this.retire(slab);
+      if (this.writesInFlight === 0 && !this.output.destroyed) this.flush();
     });
   }
 
@@ -93,7 +105,7 @@ export class BatchingWriter {
     this.flushQueued = true;
     queueMicrotask(() => {
       this.flushQueued = false;
-      if (!this.output.destroyed) this.flush();
+      if (this.writesInFlight === 0 && !this.output.destroyed) this.flush(); // else the write's callback flushes
     });
   }
 }

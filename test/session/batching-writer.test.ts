@@ -49,6 +49,22 @@ describe('BatchingWriter', () => {
     assert.equal(sink.digest(), sha256(Buffer.concat(payloads)));
   });
 
+  it('while a write is in progress, what arrives meanwhile goes out as one write once it completes', async () => {
+    const sink = new SlowSink(30);
+    const writer = new BatchingWriter(sink);
+    writer.write(Buffer.alloc(100, 1));
+    await tick();
+    for (let turn = 0; turn < 3; turn++) {
+      writer.write(Buffer.alloc(200, 2));
+      await tick();
+    }
+    assert.deepEqual(sink.writes, [100], 'later turns wait for the write in progress');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(sink.writes, [100, 600]);
+    await new Promise((resolve) => sink.end(resolve));
+    assert.equal(sink.received, 700);
+  });
+
   it('keeps every byte in order through a slow output, reusing slabs only after their writes finish', async () => {
     const sink = new SlowSink(1);
     const writer = new BatchingWriter(sink, 8 * 1024, 64 * 1024);
