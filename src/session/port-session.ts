@@ -282,6 +282,8 @@ export class PortSession {
       this.channel.write(PayloadType.flag, encodeFlag(FlagValue.terminateSession));
       await this.waitForAcks(2000);
     }
+    if (this.state !== 'ending') return;
+    await this.flushOutput(); // output that arrived meanwhile may still be gathering in the writer
     this.end({ reason: 'input-ended' });
   }
 
