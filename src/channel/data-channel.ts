@@ -202,11 +202,6 @@ export class DataChannel {
     return this.unacked.size;
   }
 
-  /** Messages acknowledged to the peer and waiting, in order, for the handler to take them. */
-  get hasUndelivered(): boolean {
-    return this.received.has(this.expectedSequence);
-  }
-
   get roundTripMs(): number {
     return this.roundTrip.smoothedRoundTripMs;
   }

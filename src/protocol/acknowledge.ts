@@ -61,7 +61,8 @@ export function encodeAcknowledgement(messageType: string, messageId: Buffer, se
  */
 export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: Buffer; sequenceNumber: number }, into?: Buffer): Buffer {
   const payloadLength = acknowledgementLength(acked.messageType, acked.sequenceNumber);
-  const frame = into && into.length >= encodedFrameLength(payloadLength) ? into : Buffer.allocUnsafe(encodedFrameLength(payloadLength));
+  const frameLength = encodedFrameLength(payloadLength);
+  const frame = into && into.length >= frameLength ? into : Buffer.allocUnsafe(frameLength);
   writeAcknowledgement(frame, PAYLOAD_OFFSET, acked.messageType, acked.messageId, acked.sequenceNumber);
   return encodeFrame(
     {

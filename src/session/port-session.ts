@@ -296,24 +296,19 @@ export class PortSession {
     if (output) this.options.log.error(output.trim());
     // Everything acknowledged to the agent must reach stdout before we go: the agent has already
     // let go of it (§10.2: it closes once its data is acked).
-    await this.deliverAcknowledged();
     await this.flushOutput();
     this.end({ reason: 'closed-by-service', output });
   }
 
-  /** Acknowledged messages held back by stdout back-pressure are written (bounded wait). */
-  private deliverAcknowledged(timeoutMs = 30_000): Promise<void> {
-    return this.waitUntil(() => !this.channel.hasUndelivered, timeoutMs);
-  }
-
   /**
-   * Hands the pending batch to stdout and waits until the OS has all of it (bounded). Polled:
-   * 'drain' comes only after a write that went over the stream's high-water mark.
+   * Hands the pending batch to stdout and waits until the OS has all of it. Up to 1 MiB may be
+   * queued for a slow reader, hence the generous bound. Polled: 'drain' comes only after a write
+   * that went over the stream's high-water mark.
    */
-  private flushOutput(): Promise<void> {
+  private flushOutput(timeoutMs = 30_000): Promise<void> {
     const { output } = this.options;
     if (!output.destroyed) this.output.flush();
-    return this.waitUntil(() => output.writableLength === 0 || output.destroyed, 5000);
+    return this.waitUntil(() => output.writableLength === 0 || output.destroyed, timeoutMs);
   }
 
   private waitForAcks(timeoutMs: number): Promise<void> {

@@ -4,16 +4,12 @@
  * Line numbers are 1-based and refer to the original file.
  */
 
+import type { InstallRequest } from '../../src/sshconfig/install-plan.js';
+
 export const ID = 'i-0123456789abcdef0';
 
-export interface Flags {
-  target?: string;
-  profile?: string;
-  region?: string;
-  user?: string;
-  port?: number;
-  identityFile?: string;
-}
+/** The install-host flags a case passes: a request without the alias and the binary's path. */
+export type Flags = Omit<InstallRequest, 'alias' | 'self'>;
 
 export interface FixtureCase {
   /** File under fixtures/, or null for a config that does not exist yet. */
