@@ -94,6 +94,14 @@ describe('connect on SIGTERM: the TerminateSession flag and the API call both re
     const ends = fake.records.sessionEnds.filter((e) => e.sessionId === sessionId);
     assert.equal(ends.length, 1);
     assert.ok(['terminate-flag', 'terminate-api'].includes(ends[0]!.reason), ends[0]!.reason);
+    // Every frame ssm-proxy sent was well-formed, including what the agent would not check.
+    const { invalid, wouldHangAgent, digestMismatches, payloadLengthMismatches } = fake.records.clientToServer;
+    assert.deepEqual({ invalid, wouldHangAgent, digestMismatches, payloadLengthMismatches }, {
+      invalid: 0,
+      wouldHangAgent: 0,
+      digestMismatches: 0,
+      payloadLengthMismatches: 0,
+    });
     return { sessionId, code, stderr: run.stderr() };
   }
 

@@ -170,3 +170,54 @@ describe('fake SSM: resending after a reconnect, like the agent', () => {
     }
   });
 });
+
+describe('fake SSM: reads client frames like the agent', () => {
+  let echo: TcpTarget;
+  before(async () => {
+    echo = await startTcpTarget();
+  });
+  after(() => echo.close());
+
+  it('accepts (and reports) a wrong digest, a wrong PayloadLength and NUL padding; refuses what the agent refuses', async () => {
+    const fake = await startFakeSsm();
+    const session = await startSession(fake, echo.port);
+    const client = await ScriptedClient.connect(session.StreamUrl, session.TokenValue);
+    try {
+      await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
+      const counters = fake.records.clientToServer;
+
+      // Refused by the agent's reader: too short, zero CreatedDate, HeaderLength past the end.
+      const probe = client.buildStream(999, PayloadType.output, Buffer.from('zz'));
+      client.sendRaw(probe.subarray(0, 100));
+      const undated = Buffer.from(probe);
+      undated.fill(0, 40, 48);
+      client.sendRaw(undated);
+      const overlong = Buffer.from(probe);
+      overlong.writeUInt32BE(500, 0);
+      client.sendRaw(overlong);
+      await client.waitFor(() => counters.invalid === 2 && counters.wouldHangAgent === 1, 5000, 'three refusals');
+
+      // Accepted as the agent accepts them, each echoed by the target.
+      const wrongDigest = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('a'));
+      wrongDigest[80] ^= 0xff;
+      client.sendRaw(wrongDigest);
+      await client.waitFor(() => client.received.toString() === 'a', 5000, 'the echo of a frame with a wrong digest');
+      const wrongLength = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('b'));
+      wrongLength.writeUInt32BE(7, 116);
+      client.sendRaw(wrongLength);
+      await client.waitFor(() => client.received.toString() === 'ab', 5000, 'the echo of a frame with a wrong PayloadLength');
+      const nulPadded = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('c'));
+      nulPadded.fill(0, 4 + 'input_stream_data'.length, 36);
+      client.sendRaw(nulPadded);
+      await client.waitFor(() => client.received.toString() === 'abc', 5000, 'the echo of a NUL-padded frame');
+
+      assert.equal(counters.digestMismatches, 1);
+      assert.equal(counters.payloadLengthMismatches, 1);
+      assert.equal(counters.invalid, 2);
+      assert.equal(counters.wouldHangAgent, 1);
+    } finally {
+      client.close();
+      await fake.close();
+    }
+  });
+});
