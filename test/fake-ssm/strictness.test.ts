@@ -184,6 +184,10 @@ describe('fake SSM: reads client frames like the agent', () => {
     const client = await ScriptedClient.connect(session.StreamUrl, session.TokenValue);
     try {
       await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
+      // A tracked (resent) message first: the agent dials the target after the handshake and
+      // leaves data unacked until then; the hand-made frames below are sent only once.
+      client.sendData(Buffer.from('0'));
+      await client.waitFor(() => client.received.toString() === '0', 5000, 'the target connected');
       const counters = fake.records.clientToServer;
 
       // Refused by the agent's reader: too short, zero CreatedDate, HeaderLength past the end.
@@ -201,15 +205,15 @@ describe('fake SSM: reads client frames like the agent', () => {
       const wrongDigest = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('a'));
       wrongDigest[80] ^= 0xff;
       client.sendRaw(wrongDigest);
-      await client.waitFor(() => client.received.toString() === 'a', 5000, 'the echo of a frame with a wrong digest');
+      await client.waitFor(() => client.received.toString() === '0a', 5000, 'the echo of a frame with a wrong digest');
       const wrongLength = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('b'));
       wrongLength.writeUInt32BE(7, 116);
       client.sendRaw(wrongLength);
-      await client.waitFor(() => client.received.toString() === 'ab', 5000, 'the echo of a frame with a wrong PayloadLength');
+      await client.waitFor(() => client.received.toString() === '0ab', 5000, 'the echo of a frame with a wrong PayloadLength');
       const nulPadded = client.buildStream(client.reserveSequence(), PayloadType.output, Buffer.from('c'));
       nulPadded.fill(0, 4 + 'input_stream_data'.length, 36);
       client.sendRaw(nulPadded);
-      await client.waitFor(() => client.received.toString() === 'abc', 5000, 'the echo of a NUL-padded frame');
+      await client.waitFor(() => client.received.toString() === '0abc', 5000, 'the echo of a NUL-padded frame');
 
       assert.equal(counters.digestMismatches, 1);
       assert.equal(counters.payloadLengthMismatches, 1);

@@ -262,12 +262,18 @@ describe('the fake agent against the golden frames (no src/protocol on this side
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) received.push(Buffer.from(data));
     });
-    const next = async (what: string, match: (f: ReturnType<typeof handDecode>) => boolean) => {
+    /** Waits for a matching frame; `resend` is sent again every 200 ms meanwhile, as a client resends. */
+    const next = async (what: string, match: (f: ReturnType<typeof handDecode>) => boolean, resend?: Buffer) => {
       const deadline = Date.now() + 10_000;
+      let resendAt = Date.now() + 200;
       for (;;) {
         const found = received.find((frame) => match(handDecode(frame)));
         if (found) return found;
         assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+        if (resend && Date.now() >= resendAt) {
+          ws!.send(resend);
+          resendAt = Date.now() + 200;
+        }
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     };
@@ -321,7 +327,8 @@ describe('the fake agent against the golden frames (no src/protocol on this side
     const hi = Buffer.from(golden.get('client-data-hi')!);
     hi.writeBigInt64BE(1n, 48);
     ws.send(hi);
-    const ackOfHi = await next('ack of "hi"', ackFor('input_stream_data', '00112233-4455-6677-8899-aabbccddeeff', 1));
+    // The agent dials the target after HandshakeComplete and leaves data unacked until then (§10.2).
+    const ackOfHi = await next('ack of "hi"', ackFor('input_stream_data', '00112233-4455-6677-8899-aabbccddeeff', 1), hi);
     assert.equal(
       handDecode(ackOfHi).payload.toString('latin1'),
       goldenAck.subarray(120).toString('latin1').replace('"AcknowledgedMessageSequenceNumber":0', '"AcknowledgedMessageSequenceNumber":1'),
