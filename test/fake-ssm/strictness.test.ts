@@ -67,12 +67,12 @@ describe('fake SSM: tokens and the open frame', () => {
   });
 
   it('refuses with 1003 a token past its lifetime, one for another session, and any token of an ended session', async () => {
-    const fake = await fakeWith({ tokenLifetimeMs: 200 });
+    const fake = await fakeWith({ tokenLifetimeMs: 1500 });
     const first = await startSession(fake, echo.port);
     const second = await startSession(fake, echo.port);
 
     assert.deepEqual(await tryOpen(second.StreamUrl, openFrame(first.TokenValue)), { code: 1003, reason: NO_TOKEN(second.SessionId) });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await new Promise((resolve) => setTimeout(resolve, 1800));
     assert.deepEqual(await tryOpen(first.StreamUrl, openFrame(first.TokenValue)), { code: 1003, reason: NO_TOKEN(first.SessionId) });
 
     // A fresh token from ResumeSession opens again; once the session is terminated nothing does.
