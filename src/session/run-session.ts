@@ -298,6 +298,8 @@ class SessionEngine implements ReliableStreamHandler {
         const closed = decodeChannelClosed(frame.payload);
         this.serviceClosed = true;
         if (closed.output) this.options.log.error(closed.output.trim());
+        // The service is done with this session: no resume when its socket goes, whatever is still to flush.
+        void this.connection?.close(this.timeouts.closeSocketUrgentMs);
         this.endSession({ reason: 'closed-by-service', output: closed.output });
         return;
       }

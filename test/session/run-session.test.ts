@@ -55,6 +55,25 @@ describe('runSession: how a session ends', () => {
     assert.deepEqual(t.calls, ['StartSession i-0123456789abcdef0 AWS-StartSSHSession']);
   });
 
+  it('closed by the service: the socket is closed before output is flushed, so no resume is attempted', async () => {
+    let release!: () => void;
+    const t = engineWorld({
+      kind: (session) => {
+        const kind = new ProbeKind(session, 'optional', undefined);
+        kind.flushOutput = () => new Promise<void>((resolve) => (release = resolve));
+        return kind;
+      },
+    });
+    await t.settle();
+    t.agent.write(PayloadType.output, Buffer.from('$ '));
+    t.sendChannelClosed('');
+    await t.runFor(100);
+    assert.deepEqual(t.closes, [300], 'closed while the flush is still pending');
+    release();
+    await timeToEnd(t);
+    assert.deepEqual((await t.outcome).end, { reason: 'closed-by-service', output: '' });
+  });
+
   it('stdout gone (EPIPE): TerminateSession flag and call, exit 0', async () => {
     const t = engineWorld();
     await streaming(t);
