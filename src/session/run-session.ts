@@ -63,7 +63,13 @@ export interface ConnectionSetup {
   log: Logger;
 }
 
-export type ConnectionFactory = (setup: ConnectionSetup) => SessionConnection;
+export interface ConnectionFactory {
+  (setup: ConnectionSetup): SessionConnection;
+  /** Called as StartSession goes out: open what can be opened before the StreamUrl is known. */
+  warmUp?(): void;
+  /** Called once the session is over: release what `warmUp` opened and nobody used. */
+  coolDown?(): void;
+}
 
 /** Moments worth timing (-v, the benchmark). */
 export type SessionPhase = 'StartSession' | 'websocket' | 'handshake';
@@ -178,6 +184,7 @@ class SessionEngine implements ReliableStreamHandler {
     const { api, request, log, scheduler } = this.options;
     if (this.end) return;
     const abort = this.ending.signal;
+    this.options.connection.warmUp?.();
     try {
       log.info(`starting a session on ${request.target}`);
       this.session = await abortable(api.startSession(request, { signal: abort }), abort);
@@ -434,6 +441,7 @@ class SessionEngine implements ReliableStreamHandler {
     ]);
 
     this.state = 'ended';
+    this.options.connection.coolDown?.();
     stream?.close();
     this.kind?.dispose();
     if (this.framesDropped > 0) log.info(`dropped ${this.framesDropped} malformed frames during the session`);
