@@ -211,7 +211,7 @@ class SessionEngine implements ReliableStreamHandler {
       events: this.connectionEvents,
       resume: async (signal) => {
         const resumed = await api.resumeSession(session.sessionId, { signal });
-        // A resume may move the session to another URL (§11.2); keep the old one otherwise.
+        // A resume may move the session to another URL (docs/protocol.md §11.2); keep the old one otherwise.
         return resumed && { tokenValue: resumed.tokenValue, streamUrl: resumed.streamUrl || session.streamUrl };
       },
       timeouts: {
@@ -288,7 +288,7 @@ class SessionEngine implements ReliableStreamHandler {
     if (type === PayloadType.handshakeRequest) return this.onHandshakeRequest(frame.payload, kind);
     if (type === PayloadType.handshakeComplete) return this.onHandshakeComplete(frame.payload, kind);
     if (!this.streamOpened && type === PayloadType.output) {
-      // Without a handshake an agent starts a shell by sending output (§8.4); a Port session
+      // Without a handshake an agent starts a shell by sending output (docs/protocol.md §8.4); a Port session
       // never does, and stream bytes before HandshakeComplete are not the session's.
       if (kind.handshake === 'required' || this.handshakeRequested || this.state !== 'handshaking') {
         this.options.log.debug(`ignoring ${frame.payload.length} stream bytes before the handshake completed`);
@@ -317,7 +317,7 @@ class SessionEngine implements ReliableStreamHandler {
         this.kind?.onStreamState?.('resumed');
         return;
       default:
-        // Unknown types (agent_session_state, ...) are tolerated and ignored (§7, pitfall 24).
+        // Unknown types (agent_session_state, ...) are tolerated and ignored (docs/protocol.md §7, pitfall 24).
         this.options.log.debug(`ignoring ${frame.messageType || 'untyped'} message`);
     }
   }
@@ -424,7 +424,7 @@ class SessionEngine implements ReliableStreamHandler {
       }
     }
 
-    // Tell the agent when the end is ours (§10.6); it discards stream messages before HandshakeComplete.
+    // Tell the agent when the end is ours (docs/protocol.md §10.6); it discards stream messages before HandshakeComplete.
     if (flagDue(this.end!) && this.streamOpened && stream?.isAttached && !this.serviceClosed) {
       this.state = 'terminating';
       stream.write(PayloadType.flag, encodeFlag(FlagValue.terminateSession));
