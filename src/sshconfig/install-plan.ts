@@ -17,7 +17,8 @@ import {
   type ParsedConfig,
   type Section,
 } from './locate.js';
-import { ADDED_MARKER, CREATED_MARKER, REPLACED_MARKER, isOurMarker } from './markers.js';
+import { addedMarker, checksumOf, createdMarker, replacedMarker } from './markers.js';
+import { createdBlockEdits, createdBlockTexts, markerAt } from './ownership.js';
 import { buildProxyCommand, parseProxyCommand, type ProxySettings } from './proxy-command.js';
 import { applyEdits, type LineEdit } from './splice.js';
 import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
@@ -76,7 +77,7 @@ export function planInstall(config: ParsedConfig, request: InstallRequest): Inst
   let edits: LineEdit[];
   let action: InstallPlan['action'];
   if (own && isDedicated(own, alias)) {
-    edits = rewriteBlock(config, own, wanted, eol);
+    edits = rewriteBlock(config, own, alias, wanted, eol);
     action = edits.length > 0 ? 'updated' : 'unchanged';
   } else {
     // No block, or a block shared with other hosts: a dedicated block placed before it wins for
@@ -178,7 +179,7 @@ function directiveText(indent: string, w: Wanted): string {
 }
 
 /** Rewrites the alias's own block: change the lines that differ, add the missing ones. */
-function rewriteBlock(config: ParsedConfig, section: Section, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit[] {
+function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit[] {
   const jump = findInSection(config, section, 'proxyjump');
   if (jump !== undefined) {
     throw new SsmProxyError(
@@ -187,15 +188,18 @@ function rewriteBlock(config: ParsedConfig, section: Section, wanted: readonly W
     );
   }
   // A block we created carries one marker for the whole block; no per-line markers needed.
-  const created = commentBody(config, section.header - 1) === CREATED_MARKER;
+  const head = markerAt(config, section.header - 1);
+  const created = head?.marker.kind === 'created';
   const indent = blockIndent(config, section);
   const edits: LineEdit[] = [];
   const added: RawLine[] = [];
+  const replacedText = new Map<number, string>();
   for (const w of wanted) {
     const index = findInSection(config, section, w.keyword);
     if (index === undefined) {
-      if (!created) added.push(newLine(`${indent}${ADDED_MARKER}`, eol));
-      added.push(newLine(directiveText(indent, w), eol));
+      const text = directiveText(indent, w);
+      if (!created) added.push(newLine(`${indent}${addedMarker(checksumOf([text]))}`, eol));
+      added.push(newLine(text, eol));
       continue;
     }
     const line = config.lines[index]!;
@@ -206,28 +210,39 @@ function rewriteBlock(config: ParsedConfig, section: Section, wanted: readonly W
     const text = w.raw
       ? line.text.slice(0, d.restStart) + w.value
       : line.text.slice(0, d.valueStart) + configQuote(w.value) + line.text.slice(d.argsEnd);
+    replacedText.set(index, text);
     const replacement: RawLine = line.eol === '' ? { bytes: Buffer.from(text, 'utf8'), text, eol: '' } : newLine(text, line.eol);
     const insert: RawLine[] = [];
-    const markedBefore = commentBody(config, index - 1);
-    if (!created && !(markedBefore !== undefined && isOurMarker(markedBefore))) {
-      insert.push(newLine(`${d.indent}${REPLACED_MARKER}${line.text.slice(d.indent.length)}`, line.eol || eol));
+    if (!created) {
+      const sum = checksumOf([text]);
+      const before = markerAt(config, index - 1);
+      if (before?.marker.kind === 'replaced' || before?.marker.kind === 'added') {
+        // Ours already: it still says what was there first; only its checksum follows the new line.
+        const refreshed = before.marker.kind === 'replaced' ? replacedMarker(sum, before.marker.old) : addedMarker(sum);
+        edits.push({ at: index - 1, remove: 1, insert: [newLine(`${before.indent}${refreshed}`, config.lines[index - 1]!.eol || eol)] });
+      } else {
+        insert.push(newLine(`${d.indent}${replacedMarker(sum, line.text.slice(d.indent.length))}`, line.eol || eol));
+      }
     }
     insert.push(replacement);
     edits.push({ at: index, remove: 1, insert });
   }
   if (added.length > 0) edits.push({ at: lastDirective(config, section) + 1, remove: 0, insert: added });
+  if (created && head && edits.length > 0 && createdBlockEdits(config, section, alias, head.marker).length === 0) {
+    // Still exactly what install-host wrote: the block's checksum follows the edit. A block the
+    // user has edited keeps its old checksum, so uninstall-host still sees the hand edits.
+    const texts = createdBlockTexts(config, section).map((t, k) => replacedText.get(section.header + k) ?? t);
+    texts.push(...added.map((l) => l.text));
+    edits.push({ at: head.index, remove: 1, insert: [newLine(`${head.indent}${createdMarker(checksumOf(texts))}`, config.lines[head.index]!.eol || eol)] });
+  }
   return edits;
-}
-
-function commentBody(config: ParsedConfig, index: number): string | undefined {
-  const p = config.parsed[index];
-  return p?.kind === 'comment' ? p.body : undefined;
 }
 
 /** A new block, before the first section that may apply to the alias (or at the end). */
 function createBlock(config: ParsedConfig, alias: string, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit {
   const indent = blockIndent(config, undefined);
-  const block = [CREATED_MARKER, `Host ${alias}`, ...wanted.map((w) => directiveText(indent, w))];
+  const body = [`Host ${alias}`, ...wanted.map((w) => directiveText(indent, w))];
+  const block = [createdMarker(checksumOf(body)), ...body];
   const at = insertionPoint(config, alias);
   const lines = config.lines;
   let text: string[];

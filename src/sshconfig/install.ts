@@ -1,8 +1,11 @@
 /**
  * install-host: read the config, plan the edit, show it (--dry-run) or stage it, check it with
- * ssh -G, keep a backup and rename it into place. The file is only replaced once the check passed.
+ * ssh -G, keep a backup and rename it into place. The file is only replaced once the check passed,
+ * and the whole read-modify-write holds the file's lock, so parallel installs each land.
  */
-import { displayPath, configPath } from './config-path.js';
+import { withFileLock } from '../files/file-lock.js';
+import { prepareDirectory, readUserFile, removeStaleTemps, stageUserFile } from '../files/user-file.js';
+import { configPath, displayPath, sshDir, sshFileWords } from './config-path.js';
 import { unifiedDiff } from './diff.js';
 import { planInstall, type InstallPlan, type InstallRequest } from './install-plan.js';
 import { joinLines, splitLines } from './lines.js';
@@ -10,7 +13,6 @@ import { parseConfig } from './locate.js';
 import { ssmProxyInvocation } from './self-path.js';
 import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
 import { findSsh, verifyWithSsh } from './verify.js';
-import { readConfigFile, stageFile } from './write-atomic.js';
 
 export interface InstallOptions extends Omit<InstallRequest, 'self'> {
   /** --config; default ~/.ssh/config under `home`. */
@@ -26,6 +28,8 @@ export interface InstallOptions extends Omit<InstallRequest, 'self'> {
   ssh?: string | null;
   now?: Date;
   out?: (text: string) => void;
+  /** Bounded wait for another writer's lock (default DEFAULT_LOCK_TIMEOUT_MS). */
+  lockTimeoutMs?: number;
 }
 
 export interface InstallResult {
@@ -49,25 +53,48 @@ export async function installHost(options: InstallOptions): Promise<InstallResul
 
   const file = configPath(options.config, options.home);
   const shown = displayPath(file, options.home);
-  const current = await readConfigFile(file);
-  const config = parseConfig(splitLines(current.bytes), shown);
+  const words = sshFileWords(shown);
   const request: InstallRequest = { ...options, self: options.self ?? ssmProxyInvocation() };
+
+  if (options.dryRun) {
+    const current = await readUserFile(file, words);
+    const config = parseConfig(splitLines(current.bytes), shown);
+    const plan = planInstall(config, request);
+    const diff = unifiedDiff(config.lines, plan.lines, current.exists ? shown : '/dev/null', shown);
+    out(diff === '' ? `${shown}: Host ${options.alias} is already set up; nothing would change\n` : diff);
+    const changed = !current.exists || !joinLines(plan.lines).equals(current.bytes);
+    return { file, action: changed ? plan.action : 'unchanged', changed, verified: false, diff };
+  }
+
+  const realPath = await prepareDirectory(file, sshDir(options.home), words);
+  const locked = await withFileLock(realPath, () => installLocked(options, request, file, shown), {
+    shownAs: shown,
+    hint: words.hint,
+    ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
+  });
+  if (locked.result.changed) out(locked.message);
+  else out(`${shown}: Host ${options.alias} is already set up; nothing changed\n`);
+  return locked.result;
+}
+
+/** Read, plan, stage, verify, commit: everything that must see one version of the file. */
+async function installLocked(
+  options: InstallOptions,
+  request: InstallRequest,
+  file: string,
+  shown: string,
+): Promise<{ result: InstallResult; message: string }> {
+  const words = sshFileWords(shown);
+  const current = await readUserFile(file, words);
+  await removeStaleTemps(current.realPath);
+  const config = parseConfig(splitLines(current.bytes), shown);
   const plan = planInstall(config, request);
   const bytes = joinLines(plan.lines);
   const changed = !current.exists || !bytes.equals(current.bytes);
   const result: InstallResult = { file, action: changed ? plan.action : 'unchanged', changed, verified: false };
+  if (!changed) return { result, message: '' };
 
-  if (options.dryRun) {
-    result.diff = unifiedDiff(config.lines, plan.lines, current.exists ? shown : '/dev/null', shown);
-    out(result.diff === '' ? `${shown}: Host ${options.alias} is already set up; nothing would change\n` : result.diff);
-    return result;
-  }
-  if (!changed) {
-    out(`${shown}: Host ${options.alias} is already set up; nothing changed\n`);
-    return result;
-  }
-
-  const staged = await stageFile(current, bytes);
+  const staged = await stageUserFile(current, bytes, words);
   try {
     const ssh = options.ssh === undefined ? await findSsh() : (options.ssh ?? undefined);
     if (ssh !== undefined) {
@@ -86,9 +113,8 @@ export async function installHost(options: InstallOptions): Promise<InstallResul
     .filter(Boolean)
     .join(', ');
   const migrated = plan.migratedFrom?.kind === 'aws-ssm' ? `; migrated from aws ssm start-session (line ${plan.migratedFrom.line})` : '';
-  out(
+  const message =
     `${shown}: ${plan.action === 'created' ? 'added' : 'updated'} Host ${options.alias} (${details})${migrated}` +
-      `${backup ? `; backup ${displayPath(backup, options.home)}` : ''}${result.verified ? '; checked with ssh -G' : ''}\n`,
-  );
-  return result;
+    `${backup ? `; backup ${displayPath(backup, options.home)}` : ''}${result.verified ? '; checked with ssh -G' : ''}\n`;
+  return { result, message };
 }

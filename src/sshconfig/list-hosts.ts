@@ -1,10 +1,11 @@
 /** list-hosts: the Session Manager hosts of a config, as a table or JSON. */
-import { configPath, displayPath } from './config-path.js';
+import { readUserFile } from '../files/user-file.js';
+import { printable } from '../printable.js';
+import { configPath, displayPath, sshFileWords } from './config-path.js';
 import { splitLines } from './lines.js';
 import { listSsmHosts, type SsmHost } from './list-plan.js';
 import { parseConfig } from './locate.js';
 import { ssmProxyInvocation } from './self-path.js';
-import { readConfigFile } from './write-atomic.js';
 
 export interface ListOptions {
   config?: string;
@@ -17,18 +18,25 @@ export interface ListOptions {
 export async function listHosts(options: ListOptions): Promise<SsmHost[]> {
   const out = options.out ?? ((text: string) => process.stdout.write(text));
   const file = configPath(options.config, options.home);
-  const current = await readConfigFile(file);
-  const config = parseConfig(splitLines(current.bytes), displayPath(file, options.home));
+  const shown = displayPath(file, options.home);
+  const current = await readUserFile(file, sshFileWords(shown));
+  const config = parseConfig(splitLines(current.bytes), shown);
   const hosts = listSsmHosts(config, options.self ?? ssmProxyInvocation());
   if (options.json) {
-    out(`${JSON.stringify(hosts, null, 2)}\n`);
+    out(`${jsonForTerminal(hosts)}\n`);
     return hosts;
   }
   const rows = [
     ['HOST', 'VIA', 'TARGET', 'PROFILE', 'REGION', 'LINE'],
-    ...hosts.map((h) => [h.patterns.join(' '), h.via, h.target ?? '-', h.profile ?? '-', h.region ?? '-', String(h.line)]),
+    ...hosts.map((h) => [h.patterns.join(' '), h.via, h.target ?? '-', h.profile ?? '-', h.region ?? '-', String(h.line)].map(printable)),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   for (const row of rows) out(`${row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}\n`);
   return hosts;
+}
+
+/** JSON escapes C0 controls itself; DEL and C1 (which some terminals obey) get \u escapes too. */
+function jsonForTerminal(value: unknown): string {
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(value, null, 2).replace(/[\x7f-\x9f]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }

@@ -41,7 +41,7 @@ export const CASES: FixtureCase[] = [
   {
     fixture: '01-seed-jumphost.conf', alias: 'jumphost-ssm', flags: P, touches: [6, 6],
     want: { ...WANT_NEW, user: 'ec2-user' }, others: ['github.com'],
-    contains: ['    # ssm-proxy install-host replaced: ProxyCommand sh -c "aws ssm start-session --target %h --region eu-west-2 --profile eoe-hie'],
+    contains: ['): ProxyCommand sh -c "aws ssm start-session --target %h --region eu-west-2 --profile eoe-hie'],
   },
   {
     fixture: '02-aws-docs-snippet.conf', alias: ID, flags: P, insertsAt: 4,
