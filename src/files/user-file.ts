@@ -115,8 +115,11 @@ async function resolveReal(file: string, words: FileWords): Promise<string> {
 export interface StagedFile {
   /** The temp file holding the new content, in the same directory as the real file. */
   readonly tempPath: string;
-  /** Backs the old file up (when asked) and renames the temp file over it. Returns the backup path. */
-  commit(options: { backup: boolean; now?: Date }): Promise<string | undefined>;
+  /**
+   * Backs the old file up (when asked; beside `backupNextTo`, default the path the user named) and
+   * renames the temp file over it. Returns the backup path.
+   */
+  commit(options: { backup: boolean; now?: Date; backupNextTo?: string }): Promise<string | undefined>;
   discard(): Promise<void>;
 }
 
@@ -133,10 +136,10 @@ export async function stageUserFile(file: UserFile, bytes: Buffer, words: FileWo
   return {
     tempPath,
     discard: () => fs.rm(tempPath, { force: true }),
-    async commit({ backup, now = new Date() }) {
+    async commit({ backup, now = new Date(), backupNextTo = file.path }) {
       let backupPath: string | undefined;
       try {
-        if (backup && file.exists) backupPath = await writeBackup(file.path, file.bytes, file.mode, now, words.hint);
+        if (backup && file.exists) backupPath = await writeBackup(backupNextTo, file.bytes, file.mode, now, words.hint);
         await fs.rename(tempPath, file.realPath);
       } catch (error) {
         // Nothing changed, so nothing may be left behind: neither the temp file nor the backup.
@@ -145,7 +148,7 @@ export async function stageUserFile(file: UserFile, bytes: Buffer, words: FileWo
         throw error instanceof SsmProxyError ? error : ioError(`cannot replace ${words.shownAs}`, error, words.hint);
       }
       await syncDir(dir);
-      if (backupPath !== undefined) await pruneBackups(file.path, BACKUPS_KEPT);
+      if (backupPath !== undefined) await pruneBackups(backupNextTo, BACKUPS_KEPT);
       return backupPath;
     },
   };

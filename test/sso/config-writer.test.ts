@@ -102,7 +102,7 @@ describe('configure-profile: the seed\'s [sso-session] + [profile] in ~/.aws/con
 
   it('creates ~/.aws (0700) and the file (0600) when missing; refuses bad input', async () => {
     const home = makeHome();
-    const result = await configureSsoProfile(spec, { file: home.config, backup: true });
+    const result = await configureSsoProfile(spec, { file: home.config, backup: true, mayCreateDir: dirname(home.config) });
     assert.equal(result.backup, undefined);
     assert.equal(readFileSync(home.config, 'utf8'), SEED);
     assert.equal(statSync(home.config).mode & 0o777, 0o600);
