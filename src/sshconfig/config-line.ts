@@ -109,6 +109,7 @@ function argvSplit(text: string, from: number, to: number): Arg[] | null {
 
 /** Quotes a value for a config line when OpenSSH would otherwise split or unescape it. */
 export function configQuote(value: string): string {
-  if (value !== '' && !/[\s"'\\#]/.test(value)) return value;
+  // '=' first would be read as the keyword's separator.
+  if (value !== '' && !/[\s"'\\#]/.test(value) && !value.startsWith('=')) return value;
   return `"${value.replace(/[\\"]/g, (m) => `\\${m}`)}"`;
 }

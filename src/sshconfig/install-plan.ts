@@ -3,8 +3,9 @@
  * place, or create a block where first-match-wins will pick it. Pure: no file system, no ssh.
  */
 import { SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
 import { isValidTargetId } from '../target-id.js';
-import { configQuote } from './config-line.js';
+import { configQuote, parseConfigLine } from './config-line.js';
 import { dominantEol, newLine, type RawLine } from './lines.js';
 import {
   directiveAt,
@@ -21,7 +22,7 @@ import { addedMarker, checksumOf, createdMarker, replacedMarker } from './marker
 import { createdBlockEdits, createdBlockTexts, markerAt } from './ownership.js';
 import { buildProxyCommand, parseProxyCommand, type ProxySettings } from './proxy-command.js';
 import { applyEdits, type LineEdit } from './splice.js';
-import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
+import { checkAlias, checkConfigText, checkIdentityFile, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
 
 export interface InstallRequest {
   alias: string;
@@ -58,6 +59,8 @@ const DEFAULT_INDENT = '    ';
 export function planInstall(config: ParsedConfig, request: InstallRequest): InstallPlan {
   const { alias } = request;
   checkAlias(alias);
+  if (request.identityFile !== undefined) checkIdentityFile(request.identityFile);
+  for (const word of request.self) checkConfigText('the path of ssm-proxy', word, 'where it runs from, or SSM_PROXY_SELF');
   const own = findAliasSection(config, alias);
   const old = previousProxy(config, alias, own, request.self);
   const settings = resolveSettings(config, request, old?.info ?? {});
@@ -175,7 +178,23 @@ function blockIndent(config: ParsedConfig, section: Section | undefined): string
 }
 
 function directiveText(indent: string, w: Wanted): string {
-  return `${indent}${w.name} ${w.raw ? w.value : configQuote(w.value)}`;
+  return checkedLine(`${indent}${w.name} ${w.raw ? w.value : configQuote(w.value)}`, w);
+}
+
+/**
+ * The last check on what is written: read the line back as OpenSSH would and require exactly
+ * the keyword and value we meant (a value starting with '=', a stray quote or a control
+ * character would otherwise mean something else, or something more).
+ */
+function checkedLine(text: string, w: Wanted): string {
+  checkConfigText(w.name, w.value, 'as it would be written');
+  const p = parseConfigLine(text);
+  const ok =
+    p.kind === 'directive' &&
+    p.keyword === w.keyword &&
+    (w.raw ? p.rest === w.value : p.args.length === 1 && p.args[0]!.value === w.value);
+  if (!ok) throw new SsmProxyError('usage', `${w.name} '${printable(w.value)}' cannot be written so that ssh reads it back unchanged; use another value`);
+  return text;
 }
 
 /** Rewrites the alias's own block: change the lines that differ, add the missing ones. */
@@ -207,9 +226,10 @@ function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wan
     const same = w.raw ? d.rest === w.value : d.args.length === 1 && d.args[0]!.value === w.value;
     if (same) continue;
     // Keep the user's keyword spelling, separator and (for plain options) trailing comment.
-    const text = w.raw
-      ? line.text.slice(0, d.restStart) + w.value
-      : line.text.slice(0, d.valueStart) + configQuote(w.value) + line.text.slice(d.argsEnd);
+    const text = checkedLine(
+      w.raw ? line.text.slice(0, d.restStart) + w.value : line.text.slice(0, d.valueStart) + configQuote(w.value) + line.text.slice(d.argsEnd),
+      w,
+    );
     replacedText.set(index, text);
     const replacement: RawLine = line.eol === '' ? { bytes: Buffer.from(text, 'utf8'), text, eol: '' } : newLine(text, line.eol);
     const insert: RawLine[] = [];

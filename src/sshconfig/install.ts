@@ -11,7 +11,7 @@ import { planInstall, type InstallPlan, type InstallRequest } from './install-pl
 import { joinLines, splitLines } from './lines.js';
 import { parseConfig } from './locate.js';
 import { ssmProxyInvocation } from './self-path.js';
-import { checkAlias, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
+import { checkAlias, checkIdentityFile, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
 import { findSsh, verifyWithSsh } from './verify.js';
 
 export interface InstallOptions extends Omit<InstallRequest, 'self'> {
@@ -50,6 +50,7 @@ export async function installHost(options: InstallOptions): Promise<InstallResul
   if (options.region !== undefined) checkRegion(options.region, 'from --region');
   if (options.port !== undefined) checkPort(options.port, 'from --port');
   if (options.user !== undefined) checkUser(options.user);
+  if (options.identityFile !== undefined) checkIdentityFile(options.identityFile);
 
   const file = configPath(options.config, options.home);
   const shown = displayPath(file, options.home);
