@@ -21,6 +21,7 @@ import {
 import { addedMarker, checksumOf, createdMarker, replacedMarker } from './markers.js';
 import { createdBlockEdits, createdBlockTexts, markerAt } from './ownership.js';
 import { buildProxyCommand, parseProxyCommand, type ProxySettings } from './proxy-command.js';
+import { resolveProxyTarget } from './proxy-target.js';
 import { applyEdits, type LineEdit } from './splice.js';
 import { checkAlias, checkConfigText, checkIdentityFile, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
 
@@ -160,10 +161,7 @@ function resolveSettings(config: ParsedConfig, request: InstallRequest, old: Pro
 
 /** The old command's target with ssh's %h / %n tokens resolved from this config. */
 function resolveTarget(config: ParsedConfig, alias: string, target: string | undefined): string | undefined {
-  if (target === undefined) return undefined;
-  if (target === '%n') return alias;
-  if (target === '%h') return firstValue(config, alias, 'hostname')?.value.args[0]?.value ?? alias;
-  return target.includes('%') ? undefined : target;
+  return resolveProxyTarget(target, { alias, hostName: firstValue(config, alias, 'hostname')?.value.args[0]?.value });
 }
 
 function blockIndent(config: ParsedConfig, section: Section | undefined): string {

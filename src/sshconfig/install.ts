@@ -12,7 +12,8 @@ import { joinLines, splitLines } from './lines.js';
 import { parseConfig } from './locate.js';
 import { ssmProxyInvocation } from './self-path.js';
 import { checkAlias, checkIdentityFile, checkPort, checkProfile, checkRegion, checkTarget, checkUser } from './validate.js';
-import { findSsh, verifyWithSsh } from './verify.js';
+import { findSsh } from './ssh-g.js';
+import { verifyWithSsh } from './verify.js';
 
 export interface InstallOptions extends Omit<InstallRequest, 'self'> {
   /** --config; default ~/.ssh/config under `home`. */
