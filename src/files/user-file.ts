@@ -75,6 +75,14 @@ export async function prepareDirectory(file: string, mayCreate: string | undefin
   if (stat?.isDirectory()) return realPath;
   const shown = words.shownAs;
   if (stat !== undefined) throw new SsmProxyError('io', `${printable(dir)} is not a directory; ${words.hint}`);
+  const link = await fs.readlink(dir).catch(() => undefined);
+  if (link !== undefined) {
+    throw new SsmProxyError(
+      'io',
+      `${printable(dir)} is a symbolic link to ${printable(path.resolve(path.dirname(dir), link))}, which does not exist; ` +
+        'create that directory (or fix the link) and try again — nothing was created',
+    );
+  }
   if (mayCreate === undefined || path.resolve(mayCreate) !== dir) {
     const via = realPath !== path.resolve(file) ? ` is a symbolic link to ${printable(realPath)}, but` : ':';
     throw new SsmProxyError(
