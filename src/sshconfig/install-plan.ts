@@ -35,6 +35,20 @@ export interface InstallRequest {
   identityFile?: string;
   /** argv words that run this ssm-proxy (see self-path.ts). */
   self: readonly string[];
+  /** The fast block; undefined leaves those options as they are. */
+  fast?: FastOptions;
+}
+
+/**
+ * Options that make repeat connections instant and text transfers smaller: OpenSSH connection
+ * sharing (one SSM session carries every ssh to the host while the master lives) and
+ * compression. Written only where the user has not set the option for this host; ssm-proxy's own
+ * earlier lines are updated, or removed when opted out.
+ */
+export interface FastOptions {
+  /** ControlMaster auto + this ControlPath and ControlPersist; null: none (opted out). */
+  sharing: { controlPath: string; controlPersist: string } | null;
+  compression: boolean;
 }
 
 /** What `ssh -G <alias>` must print once the plan is written. */
@@ -73,6 +87,7 @@ export function planInstall(config: ParsedConfig, request: InstallRequest): Inst
   if (settings.port !== undefined) wanted.push({ keyword: 'port', name: 'Port', value: String(settings.port) });
   if (request.identityFile !== undefined) wanted.push({ keyword: 'identityfile', name: 'IdentityFile', value: request.identityFile });
   wanted.push({ keyword: 'proxycommand', name: 'ProxyCommand', value: proxycommand, raw: true });
+  if (request.fast) wanted.push(...fastOptions(request.fast));
 
   const expect: Expectation = { hostname: settings.target.toLowerCase(), proxycommand };
   if (request.user !== undefined) expect.user = request.user;
@@ -100,6 +115,25 @@ interface Wanted {
   value: string;
   /** ProxyCommand: compared and written as raw text, not as a quoted argument. */
   raw?: boolean;
+  /** A fast-block option: never written over a value the user set for this host. */
+  optional?: boolean;
+  /** Opted out: ssm-proxy's own line for it goes (the user's stays). */
+  remove?: boolean;
+}
+
+function fastOptions(fast: FastOptions): Wanted[] {
+  const sharing = fast.sharing;
+  return [
+    { keyword: 'controlmaster', name: 'ControlMaster', value: 'auto', optional: true, remove: sharing === null },
+    { keyword: 'controlpath', name: 'ControlPath', value: sharing?.controlPath ?? '', optional: true, remove: sharing === null },
+    { keyword: 'controlpersist', name: 'ControlPersist', value: sharing?.controlPersist ?? '', optional: true, remove: sharing === null },
+    { keyword: 'compression', name: 'Compression', value: 'yes', optional: true, remove: !fast.compression },
+  ];
+}
+
+/** Has the user set this option for the alias outside its own block (global, Host *, …)? */
+function setElsewhere(config: ParsedConfig, alias: string, keyword: string): boolean {
+  return firstValue(config, alias, keyword) !== undefined;
 }
 
 /** The ProxyCommand ssh uses for the alias today: its own block's, else the first that applies. */
@@ -207,13 +241,16 @@ function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wan
   // A block we created carries one marker for the whole block; no per-line markers needed.
   const head = markerAt(config, section.header - 1);
   const created = head?.marker.kind === 'created';
+  const pristine = created && head !== undefined && createdBlockEdits(config, section, alias, head.marker).length === 0;
   const indent = blockIndent(config, section);
   const edits: LineEdit[] = [];
   const added: RawLine[] = [];
   const replacedText = new Map<number, string>();
+  const removed = new Set<number>();
   for (const w of wanted) {
     const index = findInSection(config, section, w.keyword);
     if (index === undefined) {
+      if (w.remove || (w.optional && setElsewhere(config, alias, w.keyword))) continue;
       const text = directiveText(indent, w);
       if (!created) added.push(newLine(`${indent}${addedMarker(checksumOf([text]))}`, eol));
       added.push(newLine(text, eol));
@@ -221,6 +258,18 @@ function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wan
     }
     const line = config.lines[index]!;
     const d = directiveAt(config, index)!;
+    if (w.optional) {
+      // A fast option is ssm-proxy's only when it wrote it: in its untouched block, or under its marker.
+      const marker = markerAt(config, index - 1)?.marker.kind;
+      const ours = created ? pristine : marker === 'added' || marker === 'replaced';
+      if (!ours) continue;
+      if (w.remove) {
+        const from = created ? index : index - 1;
+        edits.push({ at: from, remove: index + 1 - from, insert: [] });
+        removed.add(index);
+        continue;
+      }
+    }
     const same = w.raw ? d.rest === w.value : d.args.length === 1 && d.args[0]!.value === w.value;
     if (same) continue;
     // Keep the user's keyword spelling, separator and (for plain options) trailing comment.
@@ -246,10 +295,11 @@ function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wan
     edits.push({ at: index, remove: 1, insert });
   }
   if (added.length > 0) edits.push({ at: lastDirective(config, section) + 1, remove: 0, insert: added });
-  if (created && head && edits.length > 0 && createdBlockEdits(config, section, alias, head.marker).length === 0) {
+  if (pristine && head && edits.length > 0) {
     // Still exactly what install-host wrote: the block's checksum follows the edit. A block the
     // user has edited keeps its old checksum, so uninstall-host still sees the hand edits.
-    const texts = createdBlockTexts(config, section).map((t, k) => replacedText.get(section.header + k) ?? t);
+    const texts = createdBlockTexts(config, section)
+      .map((t, k) => (removed.has(section.header + k) ? '' : (replacedText.get(section.header + k) ?? t)));
     texts.push(...added.map((l) => l.text));
     edits.push({ at: head.index, remove: 1, insert: [newLine(`${head.indent}${createdMarker(checksumOf(texts))}`, config.lines[head.index]!.eol || eol)] });
   }
@@ -259,7 +309,8 @@ function rewriteBlock(config: ParsedConfig, section: Section, alias: string, wan
 /** A new block, before the first section that may apply to the alias (or at the end). */
 function createBlock(config: ParsedConfig, alias: string, wanted: readonly Wanted[], eol: '\n' | '\r\n'): LineEdit {
   const indent = blockIndent(config, undefined);
-  const body = [`Host ${alias}`, ...wanted.map((w) => directiveText(indent, w))];
+  const written = wanted.filter((w) => !w.remove && !(w.optional && setElsewhere(config, alias, w.keyword)));
+  const body = [`Host ${alias}`, ...written.map((w) => directiveText(indent, w))];
   const block = [createdMarker(checksumOf(body)), ...body];
   const at = insertionPoint(config, alias);
   const lines = config.lines;

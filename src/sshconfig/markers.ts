@@ -17,7 +17,17 @@ const REPLACED_WITH_SUM = /^# ssm-proxy install-host replaced \(checksum ([0-9a-
 export const ADDED_MARKER = '# ssm-proxy install-host added the next line';
 
 /** The options install-host writes in a Host block (lower case, as OpenSSH matches them). */
-export const INSTALLED_KEYWORDS: ReadonlySet<string> = new Set(['hostname', 'user', 'port', 'identityfile', 'proxycommand']);
+export const INSTALLED_KEYWORDS: ReadonlySet<string> = new Set([
+  'hostname',
+  'user',
+  'port',
+  'identityfile',
+  'proxycommand',
+  'controlmaster',
+  'controlpath',
+  'controlpersist',
+  'compression',
+]);
 
 export type Marker =
   | { kind: 'created'; checksum?: string }

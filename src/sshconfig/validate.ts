@@ -83,3 +83,10 @@ export function checkConfigText(what: string, value: string, from: string): void
     );
   }
 }
+
+/** ControlPersist as ssh_config(5) takes it: yes, no, or a time such as 600, 10m, 1h30m. */
+export function checkControlPersist(value: string): void {
+  if (!/^(yes|no|(\d+[smhdwSMHDW]?)+)$/.test(value)) {
+    throw new SsmProxyError('usage', `--control-persist '${printable(value)}' is not a time such as 10m, 1h or 600 (seconds), or yes/no`);
+  }
+}

@@ -9,7 +9,7 @@ import type { InstallRequest } from '../../src/sshconfig/install-plan.js';
 export const ID = 'i-0123456789abcdef0';
 
 /** The install-host flags a case passes: a request without the alias and the binary's path. */
-export type Flags = Omit<InstallRequest, 'alias' | 'self'>;
+export type Flags = Omit<InstallRequest, 'alias' | 'self' | 'fast'>;
 
 export interface FixtureCase {
   /** File under fixtures/, or null for a config that does not exist yet. */

@@ -120,7 +120,7 @@ describe('install-host through the CLI', () => {
 
   test('--dry-run prints a unified diff and writes nothing', async () => {
     const { home, config, original } = await homeWith('01-seed-jumphost.conf');
-    const r = cli(['install-host', 'jumphost-ssm', '--profile', 'discovery-access', '--dry-run'], home);
+    const r = cli(['install-host', 'jumphost-ssm', '--profile', 'discovery-access', '--dry-run', '--no-connection-sharing', '--no-compression'], home);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.equal(lines[0], '--- ~/.ssh/config');
@@ -136,7 +136,7 @@ describe('install-host through the CLI', () => {
 
   test('--dry-run with no ~/.ssh creates nothing', async () => {
     const home = await tempHome();
-    const r = cli(['install-host', 'box', '--target', ID, '--dry-run'], home);
+    const r = cli(['install-host', 'box', '--target', ID, '--dry-run', '--no-connection-sharing', '--no-compression'], home);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^--- \/dev\/null\n\+\+\+ ~\/\.ssh\/config\n@@ -0,0 \+1,4 @@\n\+# added by ssm-proxy install-host \(checksum [0-9a-f]{8}\)\n\+Host box\n/);
     assert.deepEqual(await fs.readdir(home), []);

@@ -16,7 +16,6 @@ import { listSsmHosts } from '../../src/sshconfig/list-plan.js';
 import { parseConfig } from '../../src/sshconfig/locate.js';
 import { resolveProxyTarget } from '../../src/sshconfig/proxy-target.js';
 import { planUninstall } from '../../src/sshconfig/uninstall-plan.js';
-import { uninstallHost } from '../../src/sshconfig/uninstall.js';
 import { ID } from './cases.js';
 import { SELF, SELF_PATH, tempHome } from './helpers.js';
 
