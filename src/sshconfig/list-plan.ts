@@ -15,6 +15,10 @@ export interface SsmHost {
   target?: string;
   profile?: string;
   region?: string;
+  /** Connection sharing, when ControlMaster is on for the host; `master` is filled in by list-hosts. */
+  sharing?: { controlMaster: string; controlPersist?: string; master?: 'up' | 'down' | 'unknown' };
+  /** Compression as set for the host. */
+  compression?: string;
 }
 
 export function listSsmHosts(config: ParsedConfig, self: readonly string[]): SsmHost[] {
@@ -31,16 +35,37 @@ export function listSsmHosts(config: ParsedConfig, self: readonly string[]): Ssm
     if (target !== undefined) host.target = target;
     if (info.profile !== undefined) host.profile = info.profile;
     if (info.region !== undefined) host.region = info.region;
+    const names = hostNames(config, section);
+    const option = (keyword: string) => optionFor(config, section, names.alias, keyword);
+    const controlMaster = option('controlmaster');
+    if (controlMaster !== undefined && controlMaster.toLowerCase() !== 'no') {
+      const controlPersist = option('controlpersist');
+      host.sharing = { controlMaster, ...(controlPersist !== undefined ? { controlPersist } : {}) };
+    }
+    const compression = option('compression');
+    if (compression !== undefined) host.compression = compression;
     hosts.push(host);
   }
   return hosts;
 }
 
-/** The alias a section names (its one literal pattern) and the HostName ssh would use for it. */
+/** The one host a Host line names (a single pattern without wildcards), if it names one. */
+export function singleAlias(patterns: readonly string[]): string | undefined {
+  const positive = patterns.filter((p) => !p.startsWith('!'));
+  return positive.length === 1 && !/[*?]/.test(positive[0]!) ? positive[0] : undefined;
+}
+
+/** The alias a section names and the HostName ssh would use for it. */
 function hostNames(config: ParsedConfig, section: Section): { alias: string | undefined; hostName: string | undefined } {
-  const positive = section.patterns.filter((p) => !p.startsWith('!'));
-  const alias = positive.length === 1 && !/[*?]/.test(positive[0]!) ? positive[0] : undefined;
+  const alias = singleAlias(section.patterns);
   if (alias !== undefined) return { alias, hostName: firstValue(config, alias, 'hostname')?.value.args[0]?.value };
   const own = findInSection(config, section, 'hostname');
   return { alias, hostName: own === undefined ? undefined : directiveAt(config, own)!.args[0]?.value };
+}
+
+/** The option ssh uses for the alias (first match wins), or the section's own line for a pattern. */
+function optionFor(config: ParsedConfig, section: Section, alias: string | undefined, keyword: string): string | undefined {
+  if (alias !== undefined) return firstValue(config, alias, keyword)?.value.args[0]?.value;
+  const own = findInSection(config, section, keyword);
+  return own === undefined ? undefined : directiveAt(config, own)!.args[0]?.value;
 }

@@ -105,9 +105,9 @@ describe('list-hosts', () => {
     const table = spawnSync(process.execPath, [CLI, 'list-hosts', '--config', file], { encoding: 'utf8', env });
     assert.equal(table.status, 0, table.stderr);
     const rows = table.stdout.trimEnd().split('\n');
-    assert.match(rows[0]!, /^HOST\s+VIA\s+TARGET\s+PROFILE\s+REGION\s+LINE$/);
+    assert.match(rows[0]!, /^HOST\s+VIA\s+TARGET\s+PROFILE\s+REGION\s+SHARING\s+COMPRESSION\s+LINE$/);
     assert.equal(rows.length, 4);
-    assert.match(rows[3]!, /^box box2\s+ssm-proxy\s+i-0fedcba9876543210\s+discovery-access\s+eu-west-1\s+9$/);
+    assert.match(rows[3]!, /^box box2\s+ssm-proxy\s+i-0fedcba9876543210\s+discovery-access\s+eu-west-1\s+-\s+-\s+9$/);
     const json = spawnSync(process.execPath, [CLI, 'list-hosts', '--json'], { encoding: 'utf8', env });
     assert.equal(json.status, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), []);
