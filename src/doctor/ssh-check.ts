@@ -1,7 +1,12 @@
-import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
 import { SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
+import { configPath } from '../sshconfig/config-path.js';
 import { parseProxyCommand } from '../sshconfig/proxy-command.js';
+import { resolveWithExpandedHostName } from '../sshconfig/proxy-target.js';
 import { ssmProxyInvocation } from '../sshconfig/self-path.js';
+import { findSsh, firstOption, runSshG, type SshOptions } from '../sshconfig/ssh-g.js';
+import { checkAlias } from '../sshconfig/validate.js';
 import { failed, passed, type CheckResult } from './check-result.js';
 
 /** What the alias's ProxyCommand says, for the checks that follow. */
@@ -14,38 +19,42 @@ export interface AliasSettings {
 }
 
 /**
- * `ssh -G [-F file] alias`: the options ssh will really use (first match wins, Include, Match).
- * Passes when the ProxyCommand is `ssm-proxy connect …`; its target, profile and region are
- * returned so the later checks test what ssh will do.
+ * `ssh -G -F file alias`: the options ssh will really use (first match wins, Include, Match), read
+ * from the same file install-host edits (--ssh-config, else ~/.ssh/config under $HOME — not the
+ * passwd entry's home, which ssh alone would read). Passes when the ProxyCommand is
+ * `ssm-proxy connect …`; its target, profile and region are returned so the later checks test
+ * what ssh will do.
  */
 export async function checkSshConfig(alias: string, configFile: string | undefined): Promise<{ result: CheckResult; settings: AliasSettings }> {
   const label = 'ssh config';
-  let options: Map<string, string>;
+  const file = configPath(configFile, undefined);
+  const shownAlias = printable(alias);
+  const install = installHint(alias);
+  const fail = (message: string, fix: string) => ({ result: failed(label, new SsmProxyError('config', message), fix), settings: {} });
+
+  if (!(await fs.stat(file).then((s) => s.isFile(), () => false))) {
+    return fail(`${printable(file)} does not exist or is not a file`, `run '${install} --target i-…'${configFile ? '' : ' (or pass --ssh-config)'}`);
+  }
+  const ssh = await findSsh();
+  if (ssh === undefined) return fail('ssh is not installed or not on PATH', 'install OpenSSH');
+  let options: SshOptions;
   try {
-    options = await sshG(alias, configFile);
+    options = await runSshG(ssh, file, alias);
   } catch (error) {
-    return { result: failed(label, new SsmProxyError('config', `ssh -G ${alias} failed: ${(error as Error).message}`), 'check the ssh config file (and that OpenSSH is installed)'), settings: {} };
+    return fail(`ssh -G ${shownAlias} failed: ${(error as Error).message}`, `check ${printable(file)}`);
   }
-  const hostname = options.get('hostname');
-  const port = options.get('port');
-  const user = options.get('user');
-  const proxyCommand = options.get('proxycommand');
-  const summary = `${alias} → HostName ${hostname ?? '?'}, Port ${port ?? '22'}${user ? `, User ${user}` : ''}`;
-  if (!proxyCommand || proxyCommand === 'none') {
-    return {
-      result: failed(label, new SsmProxyError('config', `${summary}, no ProxyCommand`), `run 'ssm-proxy install-host ${alias} --target i-…'`),
-      settings: {},
-    };
-  }
+  const hostname = firstOption(options, 'hostname');
+  const port = firstOption(options, 'port');
+  const user = firstOption(options, 'user');
+  const proxyCommand = firstOption(options, 'proxycommand');
+  const summary = printable(`${alias} → HostName ${hostname ?? '?'}, Port ${port ?? '22'}${user ? `, User ${user}` : ''}`);
+  if (!proxyCommand || proxyCommand === 'none') return fail(`${summary}, no ProxyCommand`, `run '${install} --target i-…'`);
   const info = parseProxyCommand(proxyCommand, ssmProxyInvocation());
   if (info.kind !== 'ssm-proxy') {
-    const what = info.kind === 'aws-ssm' ? "ProxyCommand is 'aws ssm start-session …'" : `ProxyCommand is not ssm-proxy (${proxyCommand})`;
-    return {
-      result: failed(label, new SsmProxyError('config', `${summary}, ${what}`), `run 'ssm-proxy install-host ${alias}' to switch it to ssm-proxy`),
-      settings: {},
-    };
+    const what = info.kind === 'aws-ssm' ? "ProxyCommand is 'aws ssm start-session …'" : `ProxyCommand is not ssm-proxy (${printable(proxyCommand)})`;
+    return fail(`${summary}, ${what}`, `run '${install}' to switch it to ssm-proxy`);
   }
-  const target = !info.target || info.target === '%h' ? hostname : info.target;
+  const target = resolveWithExpandedHostName(info.target, alias, hostname);
   const settings: AliasSettings = {
     ...(hostname ? { hostname } : {}),
     ...(target ? { target } : {}),
@@ -54,24 +63,15 @@ export async function checkSshConfig(alias: string, configFile: string | undefin
     ...(port && /^\d+$/.test(port) ? { port: Number(port) } : {}),
   };
   const via = [`target ${target ?? '?'}`, ...(info.profile ? [`profile ${info.profile}`] : []), ...(info.region ? [`region ${info.region}`] : [])];
-  return { result: passed(label, `${summary}, ProxyCommand ssm-proxy connect (${via.join(', ')})`), settings };
+  return { result: passed(label, `${summary}, ProxyCommand ssm-proxy connect (${printable(via.join(', '))})`), settings };
 }
 
-function sshG(alias: string, configFile: string | undefined): Promise<Map<string, string>> {
-  const args = ['-G', ...(configFile ? ['-F', configFile] : []), '--', alias];
-  return new Promise((resolve, reject) => {
-    execFile('ssh', args, { timeout: 15_000, maxBuffer: 4 << 20 }, (error, stdout, stderr) => {
-      if (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return reject(new Error('ssh is not installed or not on PATH'));
-        return reject(new Error(String(stderr).trim().split('\n')[0] || error.message));
-      }
-      const options = new Map<string, string>();
-      for (const line of String(stdout).split('\n')) {
-        const space = line.indexOf(' ');
-        if (space > 0 && !options.has(line.slice(0, space))) options.set(line.slice(0, space), line.slice(space + 1));
-      }
-      resolve(options);
-    });
-  });
+/** The install-host command to suggest: with the alias only when install-host would take it. */
+function installHint(alias: string): string {
+  try {
+    checkAlias(alias);
+    return `ssm-proxy install-host ${alias}`;
+  } catch {
+    return 'ssm-proxy install-host <the name you type after ssh>';
+  }
 }

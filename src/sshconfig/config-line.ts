@@ -67,7 +67,11 @@ export function parseConfigLine(text: string): ConfigLine {
   return { kind: 'directive', indent, keyword, valueStart, argsEnd, args: split, restStart, rest: text.slice(restStart, end) };
 }
 
-/** OpenSSH's argv_split(..., terminate_on_comment=1) over text[from, to); null on an open quote. */
+/**
+ * OpenSSH's argv_split(..., terminate_on_comment=1) over text[from, to); null on an open quote.
+ * A word without quotes or backslashes is one slice (the common case, and cheap on huge files);
+ * only words with them are rebuilt character by character.
+ */
 function argvSplit(text: string, from: number, to: number): Arg[] | null {
   const args: Arg[] = [];
   let i = from;
@@ -79,36 +83,53 @@ function argvSplit(text: string, from: number, to: number): Arg[] | null {
     }
     if (c === '#') break;
     const start = i;
-    let value = '';
-    let quote = '';
-    for (; i < to; i++) {
-      const ch = text[i]!;
-      if (ch === '\\') {
-        const next = text[i + 1];
-        if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) {
-          i++;
-          value += next;
-        } else {
-          value += ch;
-        }
-      } else if (quote === '' && (ch === ' ' || ch === '\t')) {
-        break;
-      } else if (quote === '' && (ch === '"' || ch === "'")) {
-        quote = ch;
-      } else if (quote !== '' && ch === quote) {
-        quote = '';
-      } else {
-        value += ch;
-      }
+    while (i < to && !PLAIN_WORD_END.has(text[i]!)) i++;
+    if (i >= to || text[i] === ' ' || text[i] === '\t') {
+      args.push({ value: text.slice(start, i), start, end: i });
+      continue;
     }
-    if (quote !== '') return null;
-    args.push({ value, start, end: i });
+    const word = quotedWord(text, start, to);
+    if (word === null) return null;
+    args.push({ value: word.value, start, end: word.end });
+    i = word.end;
   }
   return args;
 }
 
+/** Characters that end the fast path of a word: a separator, or quoting that needs the slow path. */
+const PLAIN_WORD_END = new Set([' ', '\t', '"', "'", '\\']);
+
+function quotedWord(text: string, start: number, to: number): { value: string; end: number } | null {
+  const parts: string[] = [];
+  let quote = '';
+  let i = start;
+  for (; i < to; i++) {
+    const ch = text[i]!;
+    if (ch === '\\') {
+      const next = text[i + 1];
+      if (next === "'" || next === '"' || next === '\\' || (quote === '' && next === ' ')) {
+        i++;
+        parts.push(next);
+      } else {
+        parts.push(ch);
+      }
+    } else if (quote === '' && (ch === ' ' || ch === '\t')) {
+      break;
+    } else if (quote === '' && (ch === '"' || ch === "'")) {
+      quote = ch;
+    } else if (quote !== '' && ch === quote) {
+      quote = '';
+    } else {
+      parts.push(ch);
+    }
+  }
+  if (quote !== '') return null;
+  return { value: parts.join(''), end: i };
+}
+
 /** Quotes a value for a config line when OpenSSH would otherwise split or unescape it. */
 export function configQuote(value: string): string {
-  if (value !== '' && !/[\s"'\\#]/.test(value)) return value;
+  // '=' first would be read as the keyword's separator.
+  if (value !== '' && !/[\s"'\\#]/.test(value) && !value.startsWith('=')) return value;
   return `"${value.replace(/[\\"]/g, (m) => `\\${m}`)}"`;
 }

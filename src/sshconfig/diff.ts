@@ -2,6 +2,7 @@
  * A unified diff of two line lists, for --dry-run. Edits are local, so the common head and tail
  * are trimmed first and the LCS table only covers the changed middle.
  */
+import { printable } from '../printable.js';
 import type { RawLine } from './lines.js';
 
 const CONTEXT = 3;
@@ -27,11 +28,17 @@ export function unifiedDiff(before: readonly RawLine[], after: readonly RawLine[
     const newStart = newCount === 0 ? hunk[0]!.newNo : hunk.find((o) => o.op !== '-')!.newNo + 1;
     out += `@@ -${oldStart},${oldCount} +${newStart},${newCount} @@\n`;
     for (const o of hunk) {
-      out += `${o.op}${o.line.text}\n`;
+      out += `${o.op}${shown(o.line.text)}\n`;
       if (o.line.eol === '') out += '\\ No newline at end of file\n';
     }
   }
   return out;
+}
+
+/** A line as it is, unless it holds control characters a terminal would act on (tabs are fine). */
+function shown(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\x00-\x08\x0a-\x1f\x7f-\x9f]/.test(text) ? printable(text) : text;
 }
 
 function same(a: RawLine, b: RawLine): boolean {

@@ -52,6 +52,7 @@ export function parseConfig(lines: readonly RawLine[], fileLabel: string): Parse
 
 /** OpenSSH's match_pattern: '*' any run, '?' exactly one character, case-sensitive. */
 export function matchPattern(text: string, pattern: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return text === pattern;
   let regex = '^';
   for (const ch of pattern) {
     if (ch === '*') regex += '.*';

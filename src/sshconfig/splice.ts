@@ -20,17 +20,21 @@ export function applyEdits(lines: readonly RawLine[], edits: readonly LineEdit[]
   const out: RawLine[] = [];
   let next = 0;
   for (const edit of sorted) {
-    out.push(...lines.slice(next, edit.at));
-    appendAll(out, edit.insert, eol);
+    appendAll(out, lines, next, edit.at, eol);
+    appendAll(out, edit.insert, 0, edit.insert.length, eol);
     next = edit.at + edit.remove;
   }
-  appendAll(out, lines.slice(next), eol);
+  appendAll(out, lines, next, lines.length, eol);
   return out;
 }
 
-/** Appends lines; a last line without a newline gets one when something follows it. */
-function appendAll(out: RawLine[], add: readonly RawLine[], eol: '\n' | '\r\n'): void {
-  for (const line of add) {
+/**
+ * Appends add[from, to); a last line without a newline gets one when something follows it. One
+ * push per line: spreading a slice into push() overflows the stack beyond ~120 000 lines.
+ */
+function appendAll(out: RawLine[], add: readonly RawLine[], from: number, to: number, eol: '\n' | '\r\n'): void {
+  for (let k = from; k < to; k++) {
+    const line = add[k]!;
     const last = out.length - 1;
     if (last >= 0 && out[last]!.eol === '') out[last] = withEol(out[last]!, eol);
     out.push(line);

@@ -1,57 +1,70 @@
 /**
  * Undoes what install-host wrote for an alias, found through its marker comments: a block it
  * created is removed whole; in a block it rewrote, each replaced line is put back from its
- * marker and each added line is dropped. Pure.
+ * marker and each added line is dropped. Only what ssm-proxy wrote and still owns is touched:
+ * when those lines were edited by hand since, the plan refuses and says what differs, unless
+ * `force` (then they are removed anyway). Pure.
  */
+import { SsmProxyError } from '../errors.js';
 import { dominantEol, newLine, type RawLine } from './lines.js';
 import { findAliasSection, lastDirective, type ParsedConfig } from './locate.js';
-import { ADDED_MARKER, CREATED_MARKER, REPLACED_MARKER } from './markers.js';
+import { createdBlockEdits, markedLineEdit, markerAt } from './ownership.js';
 import { applyEdits, type LineEdit } from './splice.js';
 import { checkAlias } from './validate.js';
 
 export interface UninstallPlan {
   lines: RawLine[];
   action: 'removed-block' | 'restored-lines' | 'nothing';
+  /** Hand edits that --force removed along with the rest (empty without them). */
+  overridden: string[];
 }
 
-export function planUninstall(config: ParsedConfig, alias: string): UninstallPlan {
+export function planUninstall(config: ParsedConfig, alias: string, options: { force?: boolean; shownAs?: string } = {}): UninstallPlan {
   checkAlias(alias);
   const section = findAliasSection(config, alias);
-  const nothing: UninstallPlan = { lines: [...config.lines], action: 'nothing' };
+  const nothing: UninstallPlan = { lines: [...config.lines], action: 'nothing', overridden: [] };
   if (!section) return nothing;
   const eol = dominantEol(config.lines);
-  const comment = (i: number) => {
-    const p = config.parsed[i];
-    return p?.kind === 'comment' ? p : undefined;
+  const refuse = (what: string, edits: string[], forceDoes: string) => {
+    if (options.force || edits.length === 0) return;
+    throw new SsmProxyError(
+      'config',
+      `${options.shownAs ?? 'the config'}: ${what} was edited since install-host wrote it (${edits.join('; ')}); ` +
+        `uninstall-host removes only untouched lines, so nothing changed — undo those edits, or pass --force to ${forceDoes}`,
+    );
   };
 
-  if (comment(section.header - 1)?.body === CREATED_MARKER) {
+  const head = markerAt(config, section.header - 1);
+  if (head?.marker.kind === 'created') {
     let from = section.header - 1;
     let to = lastDirective(config, section) + 1;
+    const edits = createdBlockEdits(config, section, alias, head.marker);
+    refuse(`Host ${alias}`, edits, `remove lines ${from + 1}–${to} anyway`);
     // Take back the blank line that separated the block from its neighbour.
     if (to < config.lines.length && config.parsed[to]!.kind === 'blank') to++;
     else if (to === config.lines.length && from > 0 && config.lines[from - 1]!.text === '') from--;
-    return { lines: applyEdits(config.lines, [{ at: from, remove: to - from, insert: [] }], eol), action: 'removed-block' };
+    return { lines: applyEdits(config.lines, [{ at: from, remove: to - from, insert: [] }], eol), action: 'removed-block', overridden: edits };
   }
 
   const edits: LineEdit[] = [];
+  const changed: string[] = [];
   for (let i = section.header + 1; i < section.end - 1; i++) {
-    const marker = comment(i);
-    if (!marker) continue;
-    if (marker.body === ADDED_MARKER) {
+    const at = markerAt(config, i);
+    if (!at || at.marker.kind === 'created') continue;
+    const edit = markedLineEdit(config, at);
+    if (edit !== undefined) changed.push(edit);
+    if (at.marker.kind === 'added') {
       edits.push({ at: i, remove: 2, insert: [] });
-      i++;
-    } else if (marker.body.startsWith(REPLACED_MARKER)) {
+    } else {
       // From the raw text, so the old line comes back with its trailing spaces too.
-      const raw = config.lines[i]!.text;
-      const old = marker.indent + raw.slice(marker.indent.length + REPLACED_MARKER.length);
+      const old = at.indent + at.marker.old;
       const replaced = config.lines[i + 1]!;
-      const restored: RawLine =
-        replaced.eol === '' ? { bytes: Buffer.from(old, 'utf8'), text: old, eol: '' } : newLine(old, replaced.eol);
+      const restored: RawLine = replaced.eol === '' ? { bytes: Buffer.from(old, 'utf8'), text: old, eol: '' } : newLine(old, replaced.eol);
       edits.push({ at: i, remove: 2, insert: [restored] });
-      i++;
     }
+    i++;
   }
   if (edits.length === 0) return nothing;
-  return { lines: applyEdits(config.lines, edits, eol), action: 'restored-lines' };
+  refuse(`a line install-host set in Host ${alias}`, changed, 'put the original lines back anyway');
+  return { lines: applyEdits(config.lines, edits, eol), action: 'restored-lines', overridden: changed };
 }

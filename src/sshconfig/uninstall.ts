@@ -1,11 +1,12 @@
-/** uninstall-host: undo install-host's edits for one alias, with the same safe write. */
-import { configPath, displayPath } from './config-path.js';
+/** uninstall-host: undo install-host's edits for one alias, under the file's lock, with the same safe write. */
+import { withFileLock } from '../files/file-lock.js';
+import { prepareDirectory, readUserFile, removeStaleTemps, stageUserFile } from '../files/user-file.js';
+import { configPath, displayPath, sshFileWords } from './config-path.js';
 import { unifiedDiff } from './diff.js';
 import { joinLines, splitLines } from './lines.js';
 import { parseConfig } from './locate.js';
 import { planUninstall, type UninstallPlan } from './uninstall-plan.js';
 import { checkAlias } from './validate.js';
-import { readConfigFile, stageFile } from './write-atomic.js';
 
 export interface UninstallOptions {
   alias: string;
@@ -13,8 +14,11 @@ export interface UninstallOptions {
   home?: string;
   dryRun?: boolean;
   backup?: boolean;
+  /** Remove install-host's lines even when they were edited by hand since. */
+  force?: boolean;
   now?: Date;
   out?: (text: string) => void;
+  lockTimeoutMs?: number;
 }
 
 export interface UninstallResult {
@@ -29,23 +33,45 @@ export async function uninstallHost(options: UninstallOptions): Promise<Uninstal
   checkAlias(options.alias);
   const file = configPath(options.config, options.home);
   const shown = displayPath(file, options.home);
-  const current = await readConfigFile(file);
-  const config = parseConfig(splitLines(current.bytes), shown);
-  const plan = planUninstall(config, options.alias);
-  const result: UninstallResult = { file, action: plan.action };
-  if (plan.action === 'nothing') {
-    out(`${shown}: nothing of ssm-proxy install-host found for Host ${options.alias}; nothing changed\n`);
-    return result;
-  }
+  const words = sshFileWords(shown);
+  const plan = async () => {
+    const current = await readUserFile(file, words);
+    const config = parseConfig(splitLines(current.bytes), shown);
+    return { current, config, plan: planUninstall(config, options.alias, { force: options.force ?? false, shownAs: shown }) };
+  };
+  const nothing = `${shown}: nothing of ssm-proxy install-host found for Host ${options.alias}; nothing changed\n`;
+
   if (options.dryRun) {
-    result.diff = unifiedDiff(config.lines, plan.lines, shown, shown);
-    out(result.diff);
+    const { config, plan: p } = await plan();
+    const result: UninstallResult = { file, action: p.action };
+    if (p.action === 'nothing') out(nothing);
+    else out((result.diff = unifiedDiff(config.lines, p.lines, shown, shown)));
     return result;
   }
-  const staged = await stageFile(current, joinLines(plan.lines));
-  const backup = await staged.commit({ backup: options.backup ?? true, now: options.now });
-  if (backup !== undefined) result.backup = backup;
-  const what = plan.action === 'removed-block' ? 'removed Host' : 'restored the original lines of Host';
-  out(`${shown}: ${what} ${options.alias}${backup ? `; backup ${displayPath(backup, options.home)}` : ''}\n`);
-  return result;
+  const current = await readUserFile(file, words);
+  if (!current.exists) {
+    out(nothing);
+    return { file, action: 'nothing' };
+  }
+  const realPath = await prepareDirectory(file, undefined, words);
+  return withFileLock(
+    realPath,
+    async () => {
+      await removeStaleTemps(realPath);
+      const { current: locked, plan: p } = await plan();
+      const result: UninstallResult = { file, action: p.action };
+      if (p.action === 'nothing') {
+        out(nothing);
+        return result;
+      }
+      const staged = await stageUserFile(locked, joinLines(p.lines), words);
+      const backup = await staged.commit({ backup: options.backup ?? true, now: options.now });
+      if (backup !== undefined) result.backup = backup;
+      const what = p.action === 'removed-block' ? 'removed Host' : 'restored the original lines of Host';
+      const forced = p.overridden.length > 0 ? ` (--force: hand edits removed too: ${p.overridden.join('; ')})` : '';
+      out(`${shown}: ${what} ${options.alias}${forced}${backup ? `; backup ${displayPath(backup, options.home)}` : ''}\n`);
+      return result;
+    },
+    { shownAs: shown, hint: words.hint, ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}) },
+  );
 }

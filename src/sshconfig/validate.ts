@@ -3,6 +3,7 @@
  * naming the bad value and what would be accepted.
  */
 import { SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 
 const ALIAS = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -14,30 +15,30 @@ export function checkAlias(alias: string): void {
   if (wildcard) {
     throw new SsmProxyError(
       'usage',
-      `alias '${alias}' contains the wildcard character '${wildcard[0]}'; name one host (letters, digits, '.', '_', '-')`,
+      `alias '${printable(alias)}' contains the wildcard character '${wildcard[0]}'; name one host (letters, digits, '.', '_', '-')`,
     );
   }
   if (!ALIAS.test(alias)) {
-    throw new SsmProxyError('usage', `alias '${alias}' is not a plain host name; use letters, digits, '.', '_' and '-' only`);
+    throw new SsmProxyError('usage', `alias '${printable(alias)}' is not a plain host name; use letters, digits, '.', '_' and '-' only`);
   }
 }
 
 export function checkTarget(target: string, from: string): void {
   if (!isValidTargetId(target)) {
     const fix = from.startsWith('from --') ? '' : '; pass --target';
-    throw new SsmProxyError('usage', `target '${target}' (${from}) is not valid: ${TARGET_ID_HINT}${fix}`);
+    throw new SsmProxyError('usage', `target '${printable(target)}' (${from}) is not valid: ${TARGET_ID_HINT}${fix}`);
   }
 }
 
 export function checkProfile(profile: string, from: string): void {
   if (!PROFILE.test(profile)) {
-    throw new SsmProxyError('usage', `profile '${profile}' (${from}) is not a plain AWS profile name; pass --profile with the name from ~/.aws/config`);
+    throw new SsmProxyError('usage', `profile '${printable(profile)}' (${from}) is not a plain AWS profile name; pass --profile with the name from ~/.aws/config`);
   }
 }
 
 export function checkRegion(region: string, from: string): void {
   if (!REGION.test(region)) {
-    throw new SsmProxyError('usage', `region '${region}' (${from}) is not an AWS region name such as eu-west-2; pass --region`);
+    throw new SsmProxyError('usage', `region '${printable(region)}' (${from}) is not an AWS region name such as eu-west-2; pass --region`);
   }
 }
 
@@ -50,13 +51,42 @@ export function checkPort(port: number, from: string): void {
 /** --port as typed: digits only, so 'abc' or '22x' is named as typed rather than as NaN. */
 export function parsePortFlag(text: string): number {
   const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (Number.isNaN(port)) throw new SsmProxyError('usage', `port '${text}' (from --port) is not a TCP port (1-65535)`);
+  if (Number.isNaN(port)) throw new SsmProxyError('usage', `port '${printable(text)}' (from --port) is not a TCP port (1-65535)`);
   checkPort(port, 'from --port');
   return port;
 }
 
 export function checkUser(user: string): void {
-  if (user === '' || /[\s"'\\#%]/.test(user)) {
-    throw new SsmProxyError('usage', `user '${user}' is not a plain login name; use one without spaces, quotes, '#' or '%'`);
+  checkConfigText('user', user, 'from --user');
+  if (user === '' || /[\s"'\\#%]/.test(user) || /^[-=]/.test(user)) {
+    throw new SsmProxyError('usage', `user '${printable(user)}' is not a plain login name; use one without spaces, quotes, '#' or '%' that does not start with '-' or '='`);
+  }
+}
+
+export function checkIdentityFile(file: string): void {
+  checkConfigText('identity file', file, 'from --identity-file');
+  if (file.trim() === '') throw new SsmProxyError('usage', "identity file '' (from --identity-file) is empty; pass the path of a private key");
+}
+
+/**
+ * Text that goes into ~/.ssh/config stays on its line: no line breaks, no other control
+ * characters (C0, DEL, C1). A newline would start a line of its own, and with it any Host,
+ * Match or option.
+ */
+export function checkConfigText(what: string, value: string, from: string): void {
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\x00-\x1f\x7f-\x9f]/.exec(value);
+  if (bad) {
+    throw new SsmProxyError(
+      'usage',
+      `${what} '${printable(value)}' (${from}) contains the control character ${printable(bad[0])}; ssh config values are one line of printable text`,
+    );
+  }
+}
+
+/** ControlPersist as ssh_config(5) takes it: yes, no, or a time such as 600, 10m, 1h30m. */
+export function checkControlPersist(value: string): void {
+  if (!/^(yes|no|(\d+[smhdwSMHDW]?)+)$/.test(value)) {
+    throw new SsmProxyError('usage', `--control-persist '${printable(value)}' is not a time such as 10m, 1h or 600 (seconds), or yes/no`);
   }
 }

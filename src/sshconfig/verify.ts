@@ -1,58 +1,20 @@
 /**
- * Asks the real OpenSSH what it will do: `ssh -G -F <file> <alias>` prints the options ssh would
- * use, after first-match-wins, Include and Match. This catches what reading text cannot: an
- * earlier `Host *`, an Include or a Match block that sets the same option first.
+ * install-host's check of the staged file with the real OpenSSH (ssh -G, see ssh-g.ts). This
+ * catches what reading text cannot: an earlier `Host *`, an Include or a Match block that sets
+ * the same option first.
  */
-import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
 import type { Expectation } from './install-plan.js';
-
-/** The ssh on PATH, or undefined when there is none (the check is then skipped). */
-export async function findSsh(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'ssh');
-    try {
-      await fs.access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
-/** ssh -G output as keyword → values (keywords such as identityfile repeat). */
-export async function sshG(ssh: string, configFile: string, alias: string): Promise<Map<string, string[]>> {
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(ssh, ['-G', '-F', configFile, '--', alias], { timeout: 15_000, maxBuffer: 4 << 20 }, (error, out, err) => {
-      if (error) {
-        const first = String(err).split('\n').find((l) => l.trim() !== '' && !l.startsWith('Pseudo-terminal')) ?? error.message;
-        reject(new Error(first.trim()));
-      } else {
-        resolve(String(out));
-      }
-    });
-  });
-  const options = new Map<string, string[]>();
-  for (const line of stdout.split('\n')) {
-    const space = line.indexOf(' ');
-    if (space <= 0) continue;
-    const key = line.slice(0, space);
-    options.set(key, [...(options.get(key) ?? []), line.slice(space + 1)]);
-  }
-  return options;
-}
+import { firstOption, runSshG, type SshOptions } from './ssh-g.js';
 
 /** The differences between what ssh -G shows and what install-host meant, one phrase each. */
-export function mismatches(options: Map<string, string[]>, expect: Expectation): string[] {
+export function mismatches(options: SshOptions, expect: Expectation): string[] {
   const found: string[] = [];
   const check = (key: string, wanted: string | undefined) => {
     if (wanted === undefined) return;
-    const actual = options.get(key)?.[0];
-    if (actual !== wanted) found.push(`${key} is ${actual === undefined ? 'not set' : `'${actual}'`}, not '${wanted}'`);
+    const actual = firstOption(options, key);
+    if (actual !== wanted) found.push(`${key} is ${actual === undefined ? 'not set' : `'${printable(actual)}'`}, not '${printable(wanted)}'`);
   };
   check('hostname', expect.hostname);
   check('proxycommand', expect.proxycommand);
@@ -66,9 +28,9 @@ export function mismatches(options: Map<string, string[]>, expect: Expectation):
  * `shownAs` is the path to name in messages.
  */
 export async function verifyWithSsh(ssh: string, candidate: string, shownAs: string, alias: string, expect: Expectation): Promise<void> {
-  let options: Map<string, string[]>;
+  let options: SshOptions;
   try {
-    options = await sshG(ssh, candidate, alias);
+    options = await runSshG(ssh, candidate, alias);
   } catch (error) {
     const why = (error instanceof Error ? error.message : String(error)).split(candidate).join(shownAs);
     throw new SsmProxyError('config', `ssh -G rejects the edited ${shownAs} (${why}); ${shownAs} was left unchanged`);

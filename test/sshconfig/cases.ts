@@ -9,7 +9,7 @@ import type { InstallRequest } from '../../src/sshconfig/install-plan.js';
 export const ID = 'i-0123456789abcdef0';
 
 /** The install-host flags a case passes: a request without the alias and the binary's path. */
-export type Flags = Omit<InstallRequest, 'alias' | 'self'>;
+export type Flags = Omit<InstallRequest, 'alias' | 'self' | 'fast'>;
 
 export interface FixtureCase {
   /** File under fixtures/, or null for a config that does not exist yet. */
@@ -41,7 +41,7 @@ export const CASES: FixtureCase[] = [
   {
     fixture: '01-seed-jumphost.conf', alias: 'jumphost-ssm', flags: P, touches: [6, 6],
     want: { ...WANT_NEW, user: 'ec2-user' }, others: ['github.com'],
-    contains: ['    # ssm-proxy install-host replaced: ProxyCommand sh -c "aws ssm start-session --target %h --region eu-west-2 --profile eoe-hie'],
+    contains: ['): ProxyCommand sh -c "aws ssm start-session --target %h --region eu-west-2 --profile eoe-hie'],
   },
   {
     fixture: '02-aws-docs-snippet.conf', alias: ID, flags: P, insertsAt: 4,

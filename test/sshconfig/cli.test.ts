@@ -120,7 +120,7 @@ describe('install-host through the CLI', () => {
 
   test('--dry-run prints a unified diff and writes nothing', async () => {
     const { home, config, original } = await homeWith('01-seed-jumphost.conf');
-    const r = cli(['install-host', 'jumphost-ssm', '--profile', 'discovery-access', '--dry-run'], home);
+    const r = cli(['install-host', 'jumphost-ssm', '--profile', 'discovery-access', '--dry-run', '--no-connection-sharing', '--no-compression'], home);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.equal(lines[0], '--- ~/.ssh/config');
@@ -136,9 +136,9 @@ describe('install-host through the CLI', () => {
 
   test('--dry-run with no ~/.ssh creates nothing', async () => {
     const home = await tempHome();
-    const r = cli(['install-host', 'box', '--target', ID, '--dry-run'], home);
+    const r = cli(['install-host', 'box', '--target', ID, '--dry-run', '--no-connection-sharing', '--no-compression'], home);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^--- \/dev\/null\n\+\+\+ ~\/\.ssh\/config\n@@ -0,0 \+1,4 @@\n\+# added by ssm-proxy install-host\n\+Host box\n/);
+    assert.match(r.stdout, /^--- \/dev\/null\n\+\+\+ ~\/\.ssh\/config\n@@ -0,0 \+1,4 @@\n\+# added by ssm-proxy install-host \(checksum [0-9a-f]{8}\)\n\+Host box\n/);
     assert.deepEqual(await fs.readdir(home), []);
   });
 
@@ -153,6 +153,7 @@ describe('install-host through the CLI', () => {
   test('--config edits that file and not ~/.ssh/config', async () => {
     const home = await tempHome();
     const other = path.join(home, 'elsewhere', 'ssh_config');
+    await fs.mkdir(path.dirname(other));
     const r = cli(['install-host', 'box', '--target', ID, '--config', other], home);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sshG(other, 'box').get('hostname')?.[0], ID);

@@ -86,7 +86,7 @@ describe('install-host over the fixture corpus', () => {
       assert.deepEqual(after.subarray(after.length - suffix.length), suffix, 'bytes after the edit changed');
       const middle = after.subarray(prefix.length, after.length - suffix.length).toString('utf8');
       if (c.insertsAt !== undefined) {
-        assert.match(middle, /# added by ssm-proxy install-host\r?\nHost (\S+)\r?\n/);
+        assert.match(middle, /# added by ssm-proxy install-host \(checksum [0-9a-f]{8}\)\r?\nHost (\S+)\r?\n/);
         assert.ok(middle.includes(`Host ${c.alias}`));
       }
       for (const text of c.contains ?? []) assert.ok(after.toString('utf8').includes(text), `missing ${JSON.stringify(text)}`);

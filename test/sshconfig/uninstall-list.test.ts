@@ -27,7 +27,7 @@ describe('uninstall-host', () => {
     await install({ profile: 'one', user: 'u1' });
     await install({ profile: 'two', user: 'u2', port: 2200 });
     const text = await fs.readFile(config, 'utf8');
-    assert.equal(text.split('# ssm-proxy install-host replaced: ProxyCommand').length, 2, 'one marker per replaced line, not one per run');
+    assert.equal(text.split(/# ssm-proxy install-host replaced \(checksum [0-9a-f]{8}\): ProxyCommand/).length, 2, 'one marker per replaced line, not one per run');
     assert.match(text, /--profile two/);
     await uninstallHost({ alias: 'jumphost-ssm', config, home, out: quiet });
     assert.deepEqual(await fs.readFile(config), original);
@@ -52,7 +52,7 @@ describe('uninstall-host', () => {
     await uninstallHost({ alias: 'jumphost-alt', config, home, out: quiet });
     const text = await fs.readFile(config, 'utf8');
     assert.doesNotMatch(text, /Host jumphost-alt\n/);
-    assert.match(text, /# added by ssm-proxy install-host\nHost jumphost-ssm\n/);
+    assert.match(text, /# added by ssm-proxy install-host \(checksum [0-9a-f]{8}\)\nHost jumphost-ssm\n/);
     await uninstallHost({ alias: 'jumphost-ssm', config, home, out: quiet });
     assert.deepEqual(await fs.readFile(config), original);
   });
@@ -65,7 +65,9 @@ describe('uninstall-host', () => {
     await uninstallHost({ alias: 'box', config, home, dryRun: true, out: (t) => out.push(t) });
     assert.deepEqual(await fs.readFile(config), installed);
     const removed = out.join('').split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'));
-    assert.deepEqual(removed, ['-', '-# added by ssm-proxy install-host', '-Host box', `-    HostName ${ID}`, `-    ProxyCommand "${SELF_PATH}" connect ${ID} %p`]);
+    assert.match(removed[1]!, /^-# added by ssm-proxy install-host \(checksum [0-9a-f]{8}\)$/);
+    removed[1] = '-marker';
+    assert.deepEqual(removed, ['-', '-marker', '-Host box', `-    HostName ${ID}`, `-    ProxyCommand "${SELF_PATH}" connect ${ID} %p`]);
   });
 });
 
@@ -103,9 +105,9 @@ describe('list-hosts', () => {
     const table = spawnSync(process.execPath, [CLI, 'list-hosts', '--config', file], { encoding: 'utf8', env });
     assert.equal(table.status, 0, table.stderr);
     const rows = table.stdout.trimEnd().split('\n');
-    assert.match(rows[0]!, /^HOST\s+VIA\s+TARGET\s+PROFILE\s+REGION\s+LINE$/);
+    assert.match(rows[0]!, /^HOST\s+VIA\s+TARGET\s+PROFILE\s+REGION\s+SHARING\s+COMPRESSION\s+LINE$/);
     assert.equal(rows.length, 4);
-    assert.match(rows[3]!, /^box box2\s+ssm-proxy\s+i-0fedcba9876543210\s+discovery-access\s+eu-west-1\s+9$/);
+    assert.match(rows[3]!, /^box box2\s+ssm-proxy\s+i-0fedcba9876543210\s+discovery-access\s+eu-west-1\s+-\s+-\s+9$/);
     const json = spawnSync(process.execPath, [CLI, 'list-hosts', '--json'], { encoding: 'utf8', env });
     assert.equal(json.status, 0, json.stderr);
     assert.deepEqual(JSON.parse(json.stdout), []);

@@ -102,7 +102,7 @@ describe('configure-profile: the seed\'s [sso-session] + [profile] in ~/.aws/con
 
   it('creates ~/.aws (0700) and the file (0600) when missing; refuses bad input', async () => {
     const home = makeHome();
-    const result = await configureSsoProfile(spec, { file: home.config, backup: true });
+    const result = await configureSsoProfile(spec, { file: home.config, backup: true, mayCreateDir: dirname(home.config) });
     assert.equal(result.backup, undefined);
     assert.equal(readFileSync(home.config, 'utf8'), SEED);
     assert.equal(statSync(home.config).mode & 0o777, 0o600);
@@ -110,5 +110,24 @@ describe('configure-profile: the seed\'s [sso-session] + [profile] in ~/.aws/con
     await assert.rejects(configureSsoProfile({ ...spec, accountId: '12345' }, { file: home.config, backup: true }), /account id/);
     await assert.rejects(configureSsoProfile({ ...spec, startUrl: 'corp' }, { file: home.config, backup: true }), /start URL/);
     await assert.rejects(configureSsoProfile({ ...spec, profile: 'a b]' }, { file: home.config, backup: true }), /profile name/);
+  });
+});
+
+describe('configure-profile: lines it does not own keep their bytes and line ends', () => {
+  it('Latin-1 text, mixed CRLF/LF and a lone CR pass through applyConfigEdits unchanged', () => {
+    const before = '# R\xe9gion\r\n[profile discovery-access]\nregion = us-east-1\r\nkeep = a\rb\n\n[other]\r\nx = 1';
+    const after = applyConfigEdits(before, editsFor(spec));
+    assert.ok(after.startsWith('# R\xe9gion\r\n[profile discovery-access]\nregion = eu-west-2\r\nkeep = a\rb\n'), JSON.stringify(after));
+    assert.ok(after.includes('\n\n[other]\r\nx = 1\r\n'), 'the last line gets a line end only because something follows it');
+  });
+
+  it('on disk: a Latin-1 comment comes back as the same byte, not U+FFFD', async () => {
+    const home = makeHome();
+    mkdirSync(dirname(home.config), { recursive: true });
+    const original = Buffer.from('# R\xe9gion \xff\xfe\n[default]\nregion = us-east-1\n', 'latin1');
+    writeFileSync(home.config, original);
+    await configureSsoProfile(spec, { file: home.config, backup: false });
+    const after = readFileSync(home.config);
+    assert.deepEqual(after.subarray(0, original.length), original);
   });
 });

@@ -31,7 +31,8 @@ export const configureProfileCommand: CommandModule<object, ConfigureProfileArgs
       .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' }),
   handler: (args) =>
     runCommand(async () => {
-      const { configureSsoProfile, awsConfigPath } = await import('../../aws/sso/config-writer.js');
+      const { configureSsoProfile, awsConfigPath, awsDir } = await import('../../aws/sso/config-writer.js');
+      const { printable } = await import('../../printable.js');
       const result = await configureSsoProfile(
         {
           profile: args.profile,
@@ -44,11 +45,12 @@ export const configureProfileCommand: CommandModule<object, ConfigureProfileArgs
           output: args.output,
           scopes: args.scopes.split(',').map((scope) => scope.trim()).filter(Boolean),
         },
-        { file: awsConfigPath(), backup: args.backup },
+        { file: awsConfigPath(), backup: args.backup, mayCreateDir: awsDir() },
       );
       const sections = `[sso-session ${args['sso-session']}] and [${args.profile === 'default' ? 'default' : `profile ${args.profile}`}]`;
-      if (!result.changed) process.stdout.write(`${result.file}: ${sections} already up to date\n`);
-      else process.stdout.write(`${result.file}: wrote ${sections}${result.backup ? ` (backup: ${result.backup})` : ''}\n`);
+      const file = printable(result.file);
+      if (!result.changed) process.stdout.write(`${file}: ${sections} already up to date\n`);
+      else process.stdout.write(`${file}: wrote ${sections}${result.backup ? ` (backup: ${printable(result.backup)})` : ''}\n`);
       process.stdout.write(`next: ssm-proxy login --profile ${args.profile}\n`);
     }),
 };

@@ -27,7 +27,7 @@ export const doctorCommand: CommandModule<object, DoctorArgs> = {
       .option('region', { type: 'string', describe: 'AWS region (default: from the alias, AWS_REGION, the profile\'s)' })
       .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL)' })
       .option('ssmmessages-endpoint', { type: 'string', describe: 'Data-channel endpoint (PrivateLink), as for connect' })
-      .option('ssh-config', { type: 'string', describe: 'The ssh config file for ssh -G (default: ssh\'s own)' })
+      .option('ssh-config', { type: 'string', describe: 'The ssh config file for ssh -G (default: ~/.ssh/config under $HOME, as install-host)' })
       .option('document-name', { type: 'string', default: 'AWS-StartSSHSession', describe: 'Session document for --probe' })
       .option('port', { type: 'number', describe: 'Port the --probe session asks for (default: the alias\'s Port, else 22)' })
       .option('probe', { type: 'boolean', default: false, describe: 'Start and terminate a real session to prove ssm:StartSession is allowed' })

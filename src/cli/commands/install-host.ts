@@ -12,6 +12,9 @@ export interface InstallHostArgs {
   config?: string;
   'dry-run': boolean;
   backup: boolean;
+  'connection-sharing': boolean;
+  'control-persist'?: string;
+  compression: boolean;
 }
 
 export const installHostCommand: CommandModule<object, InstallHostArgs> = {
@@ -28,7 +31,14 @@ export const installHostCommand: CommandModule<object, InstallHostArgs> = {
       .option('identity-file', { type: 'string', describe: 'Set IdentityFile in the block' })
       .option('config', { type: 'string', describe: 'The ssh config file to edit (default ~/.ssh/config)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a unified diff; write nothing' })
-      .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' }),
+      .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' })
+      .option('connection-sharing', {
+        type: 'boolean',
+        default: true,
+        describe: 'Write ControlMaster auto, ControlPath ~/.ssh/cm-%C and ControlPersist, so repeat ssh runs share one SSM session (--no-connection-sharing: do not)',
+      })
+      .option('control-persist', { type: 'string', describe: 'How long an idle shared connection stays up: 10m (default), 1h, 600, yes, no' })
+      .option('compression', { type: 'boolean', default: true, describe: 'Write Compression yes (--no-compression: do not)' }),
   handler: (args) =>
     runCommand(async () => {
       const { installHost } = await import('../../sshconfig/install.js');
@@ -44,6 +54,11 @@ export const installHostCommand: CommandModule<object, InstallHostArgs> = {
         config: args.config,
         dryRun: args['dry-run'],
         backup: args.backup,
+        fast: {
+          sharing: args['connection-sharing'],
+          compression: args.compression,
+          ...(args['control-persist'] !== undefined ? { controlPersist: args['control-persist'] } : {}),
+        },
       });
     }),
 };

@@ -6,6 +6,7 @@ export interface UninstallHostArgs {
   config?: string;
   'dry-run': boolean;
   backup: boolean;
+  force: boolean;
 }
 
 export const uninstallHostCommand: CommandModule<object, UninstallHostArgs> = {
@@ -16,10 +17,15 @@ export const uninstallHostCommand: CommandModule<object, UninstallHostArgs> = {
       .positional('alias', { type: 'string', demandOption: true, describe: 'The Host alias given to install-host' })
       .option('config', { type: 'string', describe: 'The ssh config file to edit (default ~/.ssh/config)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the change as a unified diff; write nothing' })
-      .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' }),
+      .option('backup', { type: 'boolean', default: true, describe: 'Keep a copy of the file before changing it (--no-backup: do not)' })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: "Remove install-host's lines even when they were edited by hand since (default: refuse and say what differs)",
+      }),
   handler: (args) =>
     runCommand(async () => {
       const { uninstallHost } = await import('../../sshconfig/uninstall.js');
-      await uninstallHost({ alias: args.alias, config: args.config, dryRun: args['dry-run'], backup: args.backup });
+      await uninstallHost({ alias: args.alias, config: args.config, dryRun: args['dry-run'], backup: args.backup, force: args.force });
     }),
 };

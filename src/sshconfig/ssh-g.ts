@@ -1,0 +1,62 @@
+/**
+ * Asks the real OpenSSH what it will do: `ssh -G -F <file> <alias>` prints the options ssh would
+ * use, after first-match-wins, Include and Match. One runner and one parser for install-host's
+ * check and doctor.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import path from 'node:path';
+import { printable } from '../printable.js';
+
+/** ssh -G answers in milliseconds; a Match exec that hangs must not hang us. */
+export const SSH_G_TIMEOUT_MS = 15_000;
+
+/** ssh -G output: keyword → values, in order (identityfile and others repeat). */
+export type SshOptions = ReadonlyMap<string, readonly string[]>;
+
+/** The ssh on PATH, or undefined when there is none. */
+export async function findSsh(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'ssh');
+    try {
+      await fs.access(candidate, fsConstants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+/** Runs `ssh -G -F configFile -- alias`; rejects with a one-line, printable reason. */
+export async function runSshG(ssh: string, configFile: string, alias: string): Promise<SshOptions> {
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(ssh, ['-G', '-F', configFile, '--', alias], { timeout: SSH_G_TIMEOUT_MS, maxBuffer: 4 << 20 }, (error, out, err) => {
+      if (!error) return resolve(String(out));
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return reject(new Error(`${printable(ssh)} is not installed or not on PATH`));
+      if ((error as { killed?: boolean }).killed) return reject(new Error(`ssh -G gave no answer within ${SSH_G_TIMEOUT_MS / 1000} s`));
+      const first = String(err).split('\n').find((l) => l.trim() !== '' && !l.startsWith('Pseudo-terminal')) ?? error.message;
+      reject(new Error(printable(first.trim())));
+    });
+  });
+  return parseSshG(stdout);
+}
+
+export function parseSshG(stdout: string): SshOptions {
+  const options = new Map<string, string[]>();
+  for (const line of stdout.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space <= 0) continue;
+    const key = line.slice(0, space);
+    const values = options.get(key);
+    if (values) values.push(line.slice(space + 1));
+    else options.set(key, [line.slice(space + 1)]);
+  }
+  return options;
+}
+
+export function firstOption(options: SshOptions, key: string): string | undefined {
+  return options.get(key)?.[0];
+}
