@@ -129,14 +129,18 @@ describe('latency relay', () => {
     let started = performance.now();
     socket.write('early\n');
     await readBytes(socket, 6);
-    let ms = performance.now() - started;
+    const ms = performance.now() - started;
     assert.ok(ms >= 40 && ms < 40 + 250, `exchange after an early connect took ${ms} ms, expected 40 + a little`);
     relay.setOneWayMs(0);
-    started = performance.now();
-    socket.write('zero\n');
-    await readBytes(socket, 5);
-    ms = performance.now() - started;
-    assert.ok(ms < 40, `exchange at 0 ms one-way took ${ms} ms`);
+    // The best of three, so one scheduling stall on a loaded machine does not count as delay.
+    const zero: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      started = performance.now();
+      socket.write('zero\n');
+      await readBytes(socket, 5);
+      zero.push(performance.now() - started);
+    }
+    assert.ok(Math.min(...zero) < 40, `exchanges at 0 ms one-way took ${zero.join(', ')} ms`);
   });
 
   it('16 MiB each way arrive byte-exact and in order, through a small queue (back-pressure)', async () => {

@@ -78,7 +78,10 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
     const acceptedAt = performance.now();
     const record: RelayConnectionRecord = { acceptedAt, bytesToTarget: 0, bytesToClient: 0, turns: [], peakQueuedBytes: 0, closed: false };
     connections.push(record);
-    const target = connect({ port: options.targetPort, host, allowHalfOpen: true });
+    // No Nagle: the relay writes whole released batches, and Nagle's wait for an ACK (which the
+    // receiver delays up to 40 ms) is an artefact of the relay, not of the modelled link.
+    const target = connect({ port: options.targetPort, host, allowHalfOpen: true, noDelay: true });
+    client.setNoDelay(true);
     const delay = () => oneWayMs;
     // Client bytes leave no earlier than they would after a real connect(): a round trip after accept.
     const connectCharge = chargeConnect ? acceptedAt + 2 * oneWayMs : 0;
