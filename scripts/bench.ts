@@ -160,6 +160,16 @@ async function connectTimes(): Promise<void> {
   for (let i = 0; i < plan.connectRuns; i++) plain.push(await coldConnect(program, harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
   connectRows.push(connectRow('http, static keys', 0, plain));
   summary.idleSessionCpuSeconds = median(plain.map((sample) => sample.proxy.cpuSeconds ?? NaN));
+  // The real agent starts its port plugin (and dials) some time after HandshakeComplete; data that
+  // arrives before is "not ready" and waits for a resend. Here the fake dials 30 ms late.
+  harness.fake.options.dialDelayMs = 30;
+  try {
+    const late: ColdConnect[] = [];
+    for (let i = 0; i < plan.connectRuns; i++) late.push(await coldConnect(program, harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
+    connectRows.push(connectRow('http, static keys, agent dials 30 ms late', 0, late));
+  } finally {
+    harness.fake.options.dialDelayMs = 0;
+  }
   const rig = await startCorporateRig(harness.sshd.port);
   try {
     const samples = new Map<number, ColdConnect[]>(plan.oneWayMs.map((ms) => [ms, []]));
