@@ -167,8 +167,12 @@ function shortUrl(url: string): string {
 }
 
 function origin(url: string, functionName: string): string {
+  if (functionName === 'compileForInternalLoader') return "node: loading Node's own built-in modules";
   if (!url) return functionName.startsWith('(') ? functionName : '(native / V8 builtins)';
-  if (url.startsWith('node:')) return url.startsWith('node:internal/modules') ? 'node: module loader' : 'node: core';
+  if (url.startsWith('node:internal/deps/cjs-module-lexer')) return 'node: module loader (cjs-module-lexer: named exports of CommonJS imported from ESM)';
+  if (url.startsWith('node:internal/modules')) return 'node: module loader';
+  if (functionName === 'compileForInternalLoader') return "node: loading Node's own built-in modules";
+  if (url.startsWith('node:')) return 'node: core';
   const at = url.indexOf('node_modules/');
   if (at >= 0) {
     const parts = url.slice(at + 'node_modules/'.length).split('/');
