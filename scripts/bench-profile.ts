@@ -7,6 +7,7 @@
  *   node --import tsx scripts/bench-profile.ts --mib 16 --strace   # syscall counts instead (strace -c -f, no profiler)
  *   node --import tsx scripts/bench-profile.ts --bare          # neither: ssm-proxy's own CPU split (user/system)
  *   node --import tsx scripts/bench-profile.ts --connect 5     # cold start: 5 connects, profiled
+ *   ... --binary dist/ssm-proxy                                # profile the single executable (flags via NODE_OPTIONS)
  *   ... --keep DIR                                             # keep the .cpuprofile files (open in Chrome DevTools)
  *   node --import tsx scripts/bench-profile.ts --summarize DIR --mib 64   # report on kept transfer profiles again
  *
@@ -14,7 +15,7 @@
  */
 import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeRun, makeRandomFile, REPO_ROOT, sha256File, startHarness } from '../test/e2e/harness.js';
 import { coldConnect } from './bench-connect.js';
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     interval: { type: 'string', default: '250' },
     top: { type: 'string', default: '25' },
     summarize: { type: 'string' },
+    binary: { type: 'string' },
   },
 });
 const MiB = 1 << 20;
@@ -36,6 +38,8 @@ const work = await mkdtemp(join(tmpdir(), 'ssm-proxy-profile-'));
 const profiles = flags.keep ?? join(work, 'profiles');
 await mkdir(profiles, { recursive: true });
 const main = join(REPO_ROOT, 'lib', 'cli', 'main.js');
+// The single executable takes Node's flags from NODE_OPTIONS only.
+const binary = flags.binary ? resolve(flags.binary) : undefined;
 // Under strace the profiler's own signals (SIGPROF: tgkill, rt_sigreturn, getpid) would swamp the
 // syscall counts, so --strace counts syscalls without profiling.
 const nodeArgs = flags.strace || flags.bare ? [] : ['--cpu-prof', `--cpu-prof-dir=${profiles}`, `--cpu-prof-interval=${flags.interval}`];
@@ -56,7 +60,7 @@ async function profileTransfers(bytes: number): Promise<void> {
     const straceOut = join(work, `strace-${direction}.txt`);
     const wrapper = flags.strace ? ['strace', '-c', '-f', '-o', straceOut] : [];
     const harness = await startHarness({
-      ssmProxy: [...wrapper, process.execPath, ...nodeArgs, main],
+      ssmProxy: binary ? [...wrapper, 'env', `NODE_OPTIONS=${nodeArgs.join(' ')}`, binary] : [...wrapper, process.execPath, ...nodeArgs, main],
       extraConnectArgs: ['-v', '--log-file', join(work, `${direction}.log`)],
     });
     try {
@@ -86,7 +90,8 @@ async function profileConnects(runs: number): Promise<void> {
   try {
     const firstBytes: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const sample = await coldConnect([process.execPath, ...nodeArgs, main], harness.connectArgs(), harness.env, join(work, 'connect.log'));
+      const program = binary ? ['env', `NODE_OPTIONS=${nodeArgs.join(' ')}`, binary] : [process.execPath, ...nodeArgs, main];
+      const sample = await coldConnect(program, harness.connectArgs(), harness.env, join(work, 'connect.log'));
       firstBytes.push(Math.round(sample.firstByteMs));
       console.log(`connect ${i + 1}: first byte ${Math.round(sample.firstByteMs)} ms; ${JSON.stringify(sample.proxy.timings)}`);
     }

@@ -37,7 +37,7 @@ const plan = {
   /** One-way delays of the latency model for the connect rows, ms. */
   oneWayMs: [0, 25],
   fastSizes: quick ? [64 * MiB] : [64 * MiB, 256 * MiB],
-  realisticBytes: quick ? 2 * MiB : 16 * MiB,
+  realisticBytes: quick ? 1 * MiB : 16 * MiB,
   /** Bytes of the text corpus (TypeScript's own typescript.js) downloaded with and without compression; 0 = all. */
   textBytes: quick ? 2 * MiB : 0,
   /** Random data of the text corpus's size as well (compression gains nothing there). */
@@ -211,7 +211,14 @@ function connectRow(name: string, oneWayMs: number, samples: ColdConnect[]): Con
     runs: samples.length,
     firstByteMs: Math.round(median(firstByte)),
     replyMs: Math.round(median(reply)),
-    phases: medianOf(samples.map((sample) => sample.proxy.timings ?? {})),
+    // Phases from ssm-proxy's log (from process start), plus what it cannot see: exec until
+    // Node starts its clock, and streaming until the first byte reaches the reader.
+    phases: medianOf(
+      samples.map((sample) => ({
+        ...sample.proxy.timings,
+        ...(sample.proxy.timings?.total !== undefined ? { 'exec and delivery (outside the log)': sample.firstByteMs - sample.proxy.timings.total } : {}),
+      })),
+    ),
     ...(samples[0]?.roundTrips ? { wireRoundTrips: medianOf(samples.map((sample) => sample.roundTrips!)) } : {}),
     notReady: samples.reduce((sum, sample) => sum + (sample.notReady ?? 0), 0),
     cpuSeconds: median(samples.map((sample) => sample.proxy.cpuSeconds ?? NaN)),
