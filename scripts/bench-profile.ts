@@ -7,6 +7,7 @@
  *   node --import tsx scripts/bench-profile.ts --mib 16 --strace   # syscall counts instead (strace -c -f, no profiler)
  *   node --import tsx scripts/bench-profile.ts --bare          # neither: ssm-proxy's own CPU split (user/system)
  *   node --import tsx scripts/bench-profile.ts --connect 5     # cold start: 5 connects, profiled
+ *   ... --entry scratch/lib/cli/main.js                        # profile another build (an experiment) instead of lib/
  *   ... --binary dist/ssm-proxy                                # profile the single executable (flags via NODE_OPTIONS)
  *   ... --keep DIR                                             # keep the .cpuprofile files (open in Chrome DevTools)
  *   node --import tsx scripts/bench-profile.ts --summarize DIR --mib 64   # report on kept transfer profiles again
@@ -31,13 +32,14 @@ const { values: flags } = parseArgs({
     top: { type: 'string', default: '25' },
     summarize: { type: 'string' },
     binary: { type: 'string' },
+    entry: { type: 'string' },
   },
 });
 const MiB = 1 << 20;
 const work = await mkdtemp(join(tmpdir(), 'ssm-proxy-profile-'));
 const profiles = flags.keep ?? join(work, 'profiles');
 await mkdir(profiles, { recursive: true });
-const main = join(REPO_ROOT, 'lib', 'cli', 'main.js');
+const main = flags.entry ? resolve(flags.entry) : join(REPO_ROOT, 'lib', 'cli', 'main.js');
 // The single executable takes Node's flags from NODE_OPTIONS only.
 const binary = flags.binary ? resolve(flags.binary) : undefined;
 // Under strace the profiler's own signals (SIGPROF: tgkill, rt_sigreturn, getpid) would swamp the
