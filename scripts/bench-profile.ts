@@ -140,7 +140,7 @@ async function report(files: string[], runs = 1, streamingOnly?: { bytes: number
   for (const file of files) {
     const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
     const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-    const firstStreaming = streamingOnly ? profile.samples.findIndex((id) => nodes.get(id)!.callFrame.url.includes('/lib/channel/')) : 0;
+    const firstStreaming = streamingOnly ? Math.max(0, profile.samples.findIndex((id) => /\/channel\/[\w-]+\.js$/.test(nodes.get(id)!.callFrame.url))) : 0;
     profile.samples.forEach((id, i) => {
       if (i < firstStreaming) return;
       const delta = profile.timeDeltas[i + 1] ?? 0; // a sample's time runs to the next sample
@@ -168,8 +168,8 @@ async function report(files: string[], runs = 1, streamingOnly?: { bytes: number
 function shortUrl(url: string): string {
   const at = url.indexOf('node_modules/');
   if (at >= 0) return url.slice(at + 'node_modules/'.length);
-  const lib = url.indexOf('/lib/');
-  if (url.startsWith('file://') && lib >= 0) return url.slice(lib + 1);
+  const lib = /\/lib[\w-]*\//.exec(url);
+  if (url.startsWith('file://') && lib) return url.slice(lib.index + 1);
   return url.startsWith('node:') ? url : basename(url);
 }
 
@@ -185,7 +185,7 @@ function origin(url: string, functionName: string): string {
     const parts = url.slice(at + 'node_modules/'.length).split('/');
     return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
   }
-  const lib = url.indexOf('/lib/');
-  return lib >= 0 ? `ssm-proxy ${url.slice(lib + 5).split('/')[0]}` : url;
+  const lib = /\/lib[\w-]*\//.exec(url);
+  return lib ? `ssm-proxy ${url.slice(lib.index + lib[0].length).split('/')[0]}` : url;
 }
 
