@@ -37,6 +37,7 @@ const plan = {
   /** One-way delays of the latency model for the connect rows, ms. */
   oneWayMs: [0, 25],
   fastSizes: quick ? [64 * MiB] : [64 * MiB, 256 * MiB],
+  rawFastBytes: quick ? 16 * MiB : 64 * MiB,
   realisticBytes: quick ? 1 * MiB : 16 * MiB,
   /** Bytes of the text corpus (TypeScript's own typescript.js) downloaded with and without compression; 0 = all. */
   textBytes: quick ? 2 * MiB : 0,
@@ -406,7 +407,7 @@ async function rsyncTree(): Promise<void> {
  */
 async function rawChannel(): Promise<void> {
   for (const mode of ['fast', 'realistic'] as const) {
-    const bytes = mode === 'fast' ? plan.fastSizes[0]! : plan.realisticBytes;
+    const bytes = mode === 'fast' ? plan.rawFastBytes : plan.realisticBytes;
     const source = await startTcpTarget((socket) => sendBytes(socket, bytes));
     harness.fake.options.agentPacing = mode;
     harness.fake.options.targetPortOverride = source.port;
