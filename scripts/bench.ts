@@ -488,7 +488,8 @@ async function rawDownloadMinimalClient(bytes: number): Promise<number> {
 
 /** CPU ms per MiB: the whole process, and net of an idle session (start-up, SDK, handshake). */
 function cpuPerMiB(proxy: ProxyFigures, bytes: number): Pick<Row, 'cpuMsPerMiB'> {
-  if (proxy.cpuSeconds === undefined) return {};
+  // Below 64 MiB the start-up's CPU dominates the quotient.
+  if (proxy.cpuSeconds === undefined || bytes < 64 * MiB) return {};
   const idle = typeof summary.idleSessionCpuSeconds === 'number' ? summary.idleSessionCpuSeconds : 0;
   const perMiB = (seconds: number) => Number(((seconds * 1000) / (bytes / MiB)).toFixed(1));
   return { cpuMsPerMiB: { gross: perMiB(proxy.cpuSeconds), net: perMiB(proxy.cpuSeconds - idle) } };
