@@ -12,7 +12,7 @@
  * The SSO token in the cache is valid, so each connect makes one GetRoleCredentials call, as the
  * AWS SDK does for every new process.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { connect as connectTcp, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { makeTestCerts, type TestCerts } from '../test/network/certs.js';
@@ -23,7 +23,6 @@ import { startLatencyRelay, type LatencyRelay } from '../test/helpers/latency-re
 import { spawnTracked, stopChild } from '../test/e2e/processes.js';
 import { TARGET_ID } from '../test/e2e/harness.js';
 import { parseProxyLog, type ProxyFigures } from './bench-log.js';
-import { readFile } from 'node:fs/promises';
 
 /** Role credentials the fake portal hands out; the fake SSM verifies signatures with them. */
 const ROLE_CREDENTIALS = { accessKeyId: 'ASIAFAKESSOBENCH0001', secretAccessKey: 'fake/sso+role=secret-for-bench' };
