@@ -116,7 +116,6 @@ describe('connect on SIGTERM: the TerminateSession flag and the API call both re
 
   // Today's connect skips the API call when the agent's channel_closed (its answer to the flag)
   // arrives before the flag's wait ends; the session engine is to call it "where due" (issue 13).
-  const API_CALL_GAP = 'connect skips TerminateSession when channel_closed answers the flag first (session engine, issue 13)';
 
   let idle: Outcome | undefined;
   it('an idle session: exit 143 and the flag reaches the service', async () => {
@@ -127,7 +126,7 @@ describe('connect on SIGTERM: the TerminateSession flag and the API call both re
     idle = await terminate(run, startsBefore);
   });
 
-  it('an idle session: the TerminateSession API call reaches the service too', { todo: API_CALL_GAP }, () => assertApiCall(idle));
+  it('an idle session: the TerminateSession API call reaches the service too', () => assertApiCall(idle));
 
   let busy: Outcome | undefined;
   it('in the middle of a transfer: exit 143 and the flag reaches the service', async () => {
@@ -143,7 +142,7 @@ describe('connect on SIGTERM: the TerminateSession flag and the API call both re
     }
   });
 
-  it('in the middle of a transfer: the TerminateSession API call reaches the service too', { todo: API_CALL_GAP }, () =>
+  it('in the middle of a transfer: the TerminateSession API call reaches the service too', () =>
     assertApiCall(busy),
   );
 });
