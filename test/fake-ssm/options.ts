@@ -1,3 +1,5 @@
+import type { PortForwardKnobs } from './port-forward-agent.js';
+
 /**
  * Knobs of the fake SSM service. Every field is optional for callers; `resolveOptions` fills the
  * defaults once. The resolved object stays mutable and is read live, so a test can flip a knob
@@ -18,6 +20,8 @@ export interface DirectionFaults {
 }
 
 export interface FakeSsmOptions {
+  /** Port forwarding documents (port-forward-agent.ts): destination mapping. */
+  portForward?: PortForwardKnobs;
   /** Listen port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /** Region expected in credential scopes (API and websocket). Default us-east-1. */
@@ -81,9 +85,9 @@ export interface FakeSsmOptions {
 }
 
 export type ResolvedFakeSsmOptions = Required<
-  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults'>
+  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults' | 'portForward'>
 > &
-  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes'> & {
+  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'portForward'> & {
     faults: Required<Pick<NonNullable<FakeSsmOptions['faults']>, 'seed'>> & NonNullable<FakeSsmOptions['faults']>;
   };
 
