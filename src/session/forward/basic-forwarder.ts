@@ -53,6 +53,10 @@ export class BasicForwarder implements Forwarder {
     return (this.current ? 1 : 0) + this.waiting.length;
   }
 
+  get bufferedBytes(): number {
+    return this.budget.slabsInUse * this.budget.slabBytes + this.earlyBytes;
+  }
+
   accept(socket: Socket): void {
     if (this.inputStopped) {
       socket.destroy();

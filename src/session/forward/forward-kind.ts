@@ -104,6 +104,11 @@ class PortForwardKind implements SessionKind {
     options.onReady({ mode, agentVersion: stream.agentVersion, sessionId: session.sessionId });
   }
 
+  /** Bytes held for local readers (output budget slabs in use), for tests and the benchmark. */
+  get bufferedBytes(): number {
+    return this.forwarder?.bufferedBytes ?? 0;
+  }
+
   receive(payloadType: number, payload: Buffer): void {
     this.forwarder?.receive(payloadType, payload);
   }

@@ -18,6 +18,8 @@ export interface Forwarder {
   /** Closes every local connection. */
   dispose(): void;
   readonly openConnections: number;
+  /** Bytes of the output budget in use (slabs × slab size). */
+  readonly bufferedBytes: number;
   /** One line for the log at the end. */
   summary(): string;
 }

@@ -76,9 +76,8 @@ export class MuxForwarder implements Forwarder {
     return this.streams.size;
   }
 
-  /** Slabs of the output budget in use (tests and the benchmark). */
-  get bufferedSlabs(): number {
-    return this.budget.slabsInUse;
+  get bufferedBytes(): number {
+    return this.budget.slabsInUse * this.budget.slabBytes;
   }
 
   accept(socket: Socket): void {
