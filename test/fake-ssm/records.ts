@@ -22,6 +22,8 @@ export interface ApiCallRecord {
   parameters?: Record<string, string[]>;
   reason?: string;
   sessionId?: string;
+  /** undefined when no verification was configured (see `verifySignature`). */
+  signatureOk?: boolean;
   status: number;
   errorType?: string;
 }
@@ -32,6 +34,13 @@ export interface ConnectionRecord {
   /** undefined when no verification was configured. */
   signatureOk?: boolean;
   tokenOk: boolean;
+  /** Why the token did not open the session, when it did not. */
+  tokenRejection?: 'missing' | 'unknown' | 'expired' | 'session-ended';
+  /**
+   * Where the open frame departs from the service model's declared constraints (docs/protocol.md
+   * §3.2). Recorded, not enforced: AWS is not known to refuse these.
+   */
+  openFrameIssues: string[];
   requestId?: string;
   clientId?: string;
   clientVersion?: string;
@@ -45,10 +54,20 @@ export interface RejectedUpgradeRecord {
   reason: string;
 }
 
+/**
+ * A Flag message (PayloadType 10) that reached the service, recorded once per sequence number on
+ * first arrival — also when the session had already ended (say, by a TerminateSession API call
+ * racing the flag), because MGS saw it all the same.
+ */
 export interface FlagRecord {
   sessionId: string;
   flag: number;
   name: 'DisconnectToPort' | 'TerminateSession' | 'ConnectToPortError' | 'Unknown';
+  sequenceNumber: number;
+  /** The session had already ended when the flag arrived. */
+  afterEnd: boolean;
+  /** The agent acted on it (in order, before the session ended). */
+  processed: boolean;
 }
 
 export interface HandshakeResponseRecord {

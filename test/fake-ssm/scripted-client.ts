@@ -97,6 +97,8 @@ export class ScriptedClient {
   readonly acksReceived: number[] = [];
   invalidFrames = 0;
   handshakeComplete = false;
+  /** Ack the fake's stream messages (may be switched at any time). */
+  acking: boolean;
   channelClosed: { output: string } | undefined;
   closed: { code: number; reason: string } | undefined;
   readonly clientId = randomUUID();
@@ -110,6 +112,7 @@ export class ScriptedClient {
   private readonly resendTimer: NodeJS.Timeout;
 
   private constructor(private readonly options: ScriptedClientOptions) {
+    this.acking = options.ack !== false;
     this.resendTimer = setInterval(() => this.resend(), 25);
   }
 
@@ -201,6 +204,13 @@ export class ScriptedClient {
     }
   }
 
+  /** Drops the socket as a network fault would (no close frame); state stays for `reconnect`. */
+  dropSocket(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.terminate();
+  }
+
   close(): void {
     clearInterval(this.resendTimer);
     this.ws?.terminate();
@@ -233,7 +243,7 @@ export class ScriptedClient {
   }
 
   private onStream(frame: Frame): void {
-    if (this.options.ack !== false) this.ack(frame);
+    if (this.acking) this.ack(frame);
     if (frame.sequenceNumber < this.expectedIn) return;
     if (frame.sequenceNumber > this.expectedIn) {
       this.early.set(frame.sequenceNumber, frame);
