@@ -30,6 +30,8 @@ export interface MuxAgentStats {
   dialFailures: number;
   /** Streams whose destination connection is open right now. */
   open: number;
+  /** The most destination connections open at once. */
+  maxOpen: number;
   clientFins: number;
   nops: number;
 }
@@ -46,7 +48,7 @@ interface AgentStream {
 const RECEIVE_BUFFER_BYTES = 4 << 20;
 
 export class MuxAgent {
-  readonly stats: MuxAgentStats = { streamsOpened: 0, dialFailures: 0, open: 0, clientFins: 0, nops: 0 };
+  readonly stats: MuxAgentStats = { streamsOpened: 0, dialFailures: 0, open: 0, maxOpen: 0, clientFins: 0, nops: 0 };
   private readonly streams = new Map<number, AgentStream>();
   private readonly reader: SmuxFrameReader;
   private readonly packer: SmuxPacker;
@@ -165,6 +167,7 @@ export class MuxAgent {
     }
     stream.socket = socket;
     this.stats.open++;
+    this.stats.maxOpen = Math.max(this.stats.maxOpen, this.stats.open);
     socket.setNoDelay(true);
     for (const chunk of stream.early) socket.write(chunk);
     stream.early = [];

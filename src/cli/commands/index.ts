@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { configureProfileCommand } from './configure-profile.js';
 import { connectCommand } from './connect.js';
 import { doctorCommand } from './doctor.js';
+import { forwardCommand } from './forward.js';
 import { installHostCommand } from './install-host.js';
 import { listHostsCommand } from './list-hosts.js';
 import { loginCommand } from './login.js';
@@ -11,6 +12,7 @@ import { uninstallHostCommand } from './uninstall-host.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
   connectCommand,
+  forwardCommand,
   loginCommand,
   configureProfileCommand,
   installHostCommand,

@@ -63,7 +63,8 @@ class PortForwardKind implements SessionKind {
     return answerSessionType(
       action,
       [SessionTypeName.port],
-      { kind: 'ssm-proxy forward', hint: 'use AWS-StartPortForwardingSession or AWS-StartPortForwardingSessionToRemoteHost' },
+      (name) =>
+        `the session document starts a ${name} session; ssm-proxy forward needs a Port session (use AWS-StartPortForwardingSession or AWS-StartPortForwardingSessionToRemoteHost)`,
       (properties) =>
         properties.type === LOCAL_PORT_FORWARDING ? undefined : `its properties have type '${String(properties.type ?? '')}', not ${LOCAL_PORT_FORWARDING}`,
     );
