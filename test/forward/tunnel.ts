@@ -40,6 +40,8 @@ export interface TunnelOptions {
   /** Wait for this on stdout instead of the stderr ready line (the plugin's words). */
   readyOnStdout?: RegExp;
   readyTimeoutMs?: number;
+  /** More environment for the process (e.g. a PATH with an ssh wrapper first). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function environment(home: string): NodeJS.ProcessEnv {
@@ -63,7 +65,7 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
   const fake = options.sharedFake ?? (await startFakeSsm({ verifySignature: TEST_CREDENTIALS, ...options.fake }));
   const command = process.env.SSM_PROXY_E2E_BIN ? [process.env.SSM_PROXY_E2E_BIN] : [process.execPath, join(REPO_ROOT, 'lib', 'cli', 'main.js')];
   const child = spawnTracked(command[0]!, [...command.slice(1), 'forward', ...options.args, '--endpoint-url', fake.endpointUrl, '--region', REGION], {
-    env: environment(home),
+    env: { ...environment(home), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
