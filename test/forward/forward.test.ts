@@ -136,6 +136,29 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
     }
   });
 
+  it("the fake's faults (loss, duplicates, reordering, corrupt digests both ways) leave every stream intact", async () => {
+    const faults = { drop: 0.01, duplicate: 0.02, reorder: 0.02 };
+    const tunnel = await openTunnel({
+      fake: {
+        faults: { seed: 15, serverToClient: faults, clientToServer: faults, corruptDigestEvery: 50 },
+        portForward: { destinations: { 'web.internal:80': `127.0.0.1:${http.port}` } },
+      },
+      args: [TARGET_ID, '80', '--host', 'web.internal'],
+    });
+    try {
+      const paths = Array.from({ length: 10 }, (_, i) => `/f/${[4, 3, 2, 1, 0][i % 5]}`);
+      const result = await curlParallel(tunnel.port, paths, 10);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(result.shas, paths.map((path) => http.files.get(path)!.sha));
+      const { serverToClient, clientToServer } = tunnel.fake.records;
+      assert.ok(serverToClient.dropped > 0 && serverToClient.duplicated > 0 && serverToClient.reordered > 0 && serverToClient.corrupted > 0);
+      assert.ok(clientToServer.dropped > 0 && clientToServer.duplicated > 0);
+      assert.deepEqual(tunnel.fake.records.sessionEnds, []);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
   it('Ctrl-C with connections open ends the session on the service, closes the connections and exits 130', async () => {
     const tunnel = await openTunnel({
       fake: { agentPacing: 'realistic', portForward: { destinations: { 'web.internal:80': `127.0.0.1:${http.port}` } } },
