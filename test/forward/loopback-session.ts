@@ -5,7 +5,7 @@
  * honoured, so back-pressure is real in both directions.
  */
 import { createLogger, type Logger } from '../../src/log.js';
-import { systemScheduler } from '../../src/scheduler.js';
+import { systemScheduler, type Scheduler } from '../../src/scheduler.js';
 import type { KindEnd, SessionControl, SessionKind, SessionKindFactory } from '../../src/session/session-kind.js';
 import { MuxAgent } from '../fake-ssm/mux-agent.js';
 
@@ -15,6 +15,7 @@ export interface LoopbackOptions {
   agentVersion?: string;
   /** Messages in flight (sent by the kind, not yet taken by the agent) before send() reports full. */
   windowMessages?: number;
+  scheduler?: Scheduler;
 }
 
 export class LoopbackSession implements SessionControl {
@@ -22,7 +23,7 @@ export class LoopbackSession implements SessionControl {
   readonly target = 'i-0123456789abcdef0';
   readonly clientVersion = '1.2.764.0';
   readonly log: Logger;
-  readonly scheduler = systemScheduler;
+  readonly scheduler: Scheduler;
   private readonly abort = new AbortController();
   readonly signal = this.abort.signal;
   readonly kind: SessionKind;
@@ -40,6 +41,7 @@ export class LoopbackSession implements SessionControl {
 
   constructor(options: LoopbackOptions) {
     this.windowMessages = options.windowMessages ?? 64;
+    this.scheduler = options.scheduler ?? systemScheduler;
     this.log = createLogger({ verbosity: 2, write: (line) => this.lines.push(line) });
     this.agent = new MuxAgent({
       send: (payloadType, payload) =>

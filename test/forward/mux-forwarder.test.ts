@@ -6,6 +6,7 @@ import { createPortForwardKind } from '../../src/session/forward/forward-kind.js
 import { LocalListener } from '../../src/session/forward/local-listener.js';
 import { SsmProxyError } from '../../src/errors.js';
 import { seededBytes } from '../helpers/prng.js';
+import { ManualScheduler } from '../helpers/manual-scheduler.js';
 import { DestinationServer, exchange, sha256, waitUntil } from './helpers.js';
 import { LoopbackSession } from './loopback-session.js';
 
@@ -166,6 +167,41 @@ describe('multiplexed port forwarding against the fake agent (in memory)', () =>
     } finally {
       await tunnel.session.close();
     }
+  });
+
+  it('sends a smux NOP every 10 s to agents up to 3.1.1511.0 only (newer ones expect none, §16.1)', async () => {
+    for (const [agentVersion, expected] of [['3.1.1511.0', 3], ['3.1.1511.1', 0], ['3.0.196.1', 3]] as const) {
+      const listener = await LocalListener.open('127.0.0.1', 0);
+      const scheduler = new ManualScheduler();
+      const session = new LoopbackSession({
+        factory: createPortForwardKind({ listener, destination: 'db.internal:5432', onReady: () => {} }),
+        destination: () => ({ host: '127.0.0.1', port: destination.port }),
+        agentVersion,
+        scheduler,
+      });
+      for (let second = 0; second < 30; second++) {
+        scheduler.advance(1000);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await waitUntil(() => session.agent.stats.nops === expected, 2000, `${expected} NOPs for agent ${agentVersion}`);
+      session.kind.stopInput();
+      session.kind.dispose();
+      session.agent.dispose();
+    }
+  });
+
+  it('an agent not newer than 3.0.196.0 gets basic mode', async () => {
+    const listener = await LocalListener.open('127.0.0.1', 0);
+    const modes: string[] = [];
+    const session = new LoopbackSession({
+      factory: createPortForwardKind({ listener, destination: 'db.internal:5432', onReady: (ready) => modes.push(ready.mode) }),
+      destination: () => ({ host: '127.0.0.1', port: destination.port }),
+      agentVersion: '3.0.196.0',
+    });
+    session.kind.stopInput();
+    session.kind.dispose();
+    session.agent.dispose();
+    assert.deepEqual(modes, ['basic']);
   });
 
   it('connections made before the stream opens wait and are then carried', async () => {
