@@ -195,6 +195,50 @@ async function forward(
   return outcome.exitCode;
 }
 
+/**
+ * The AWS CLI spelling: `start-session --target T --document-name AWS-StartPortForwardingSession…
+ * --parameters …` (start-session's dispatch table calls this for the two documents). Parameters
+ * as the AWS CLI passes them: portNumber (required), localPortNumber (default 0), host (required
+ * for …ToRemoteHost, refused otherwise). Speaks with the plugin's stdout lines.
+ */
+export async function runStartSessionForward(
+  args: Omit<ForwardArgs, 'target' | 'remote-port' | 'local-port' | 'host' | 'bind'> & { bind?: string },
+  target: string,
+  documentName: (typeof FORWARD_DOCUMENTS)[number],
+  parameters: Record<string, string[]>,
+): Promise<number> {
+  const single = (name: string): string | undefined => {
+    const values = parameters[name];
+    if (values && values.length !== 1) throw new SsmProxyError('usage', `parameter ${name} takes one value, got ${values.length}`);
+    return values?.[0];
+  };
+  const known = new Set(['portNumber', 'localPortNumber', ...(documentName === FORWARD_DOCUMENTS[1] ? ['host'] : [])]);
+  const unknown = Object.keys(parameters).find((name) => !known.has(name));
+  if (unknown) throw new SsmProxyError('usage', `document ${documentName} has no parameter ${printable(unknown)}`);
+  const asPort = (name: string, text: string | undefined, fallback: number | undefined, zeroAllowed: boolean): number => {
+    if (text === undefined && fallback !== undefined) return fallback;
+    if (text === undefined) throw new SsmProxyError('usage', `document ${documentName} needs the parameter ${name}`);
+    if (!/^\d{1,5}$/.test(text)) throw new SsmProxyError('usage', `invalid ${name} '${printable(text)}': expected a whole number`);
+    return checkPort(Number(text), name, zeroAllowed);
+  };
+  const host = single('host');
+  if (documentName === FORWARD_DOCUMENTS[1] && !host) throw new SsmProxyError('usage', `document ${documentName} needs the parameter host`);
+  if (host !== undefined && !/^[A-Za-z0-9._:-]{1,253}$/.test(host)) {
+    throw new SsmProxyError('usage', `invalid host '${printable(host)}': expected a host name or IP address`);
+  }
+  if (!isValidTargetId(target)) {
+    throw new SsmProxyError('usage', target ? `invalid target '${printable(target)}': ${TARGET_ID_HINT}` : `missing target: ${TARGET_ID_HINT}`);
+  }
+  return runForwardSession(args, {
+    target,
+    remotePort: asPort('portNumber', single('portNumber'), undefined, false),
+    ...(host !== undefined ? { host } : {}),
+    localPort: asPort('localPortNumber', single('localPortNumber'), 0, true),
+    bind: args.bind || '127.0.0.1',
+    voice: 'plugin',
+  });
+}
+
 function checkPort(value: number | undefined, what: string, zeroAllowed: boolean): number {
   const low = zeroAllowed ? 0 : 1;
   if (value === undefined || !Number.isInteger(value) || value < low || value > 65535) {
