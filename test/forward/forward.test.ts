@@ -243,4 +243,40 @@ describe('ssm-proxy forward (basic mode, old agent)', () => {
       await tunnel.close();
     }
   });
+
+  it('keeps what a server-speaks-first destination sends before the first local connection, for that connection', async () => {
+    const bannerSockets = new Set<import('node:net').Socket>();
+    const banner = createServer((socket) => {
+      bannerSockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.write('SSH-2.0-Banner_1\r\n');
+      socket.on('data', (chunk: Buffer) => socket.write(`echo:${chunk.toString()}`));
+    });
+    await new Promise<void>((resolve) => banner.listen(0, '127.0.0.1', resolve));
+    const tunnel = await openTunnel({
+      fake: { agentVersion: '2.3.1000.0', portForward: { destinations: { 'ssh.internal:22': `127.0.0.1:${(banner.address() as AddressInfo).port}` } } },
+      args: [TARGET_ID, '22', '--host', 'ssh.internal'],
+    });
+    try {
+      await waitUntil(() => tunnel.fake.records.serverToClient.streamBytes > 0, 10_000, 'the banner to reach ssm-proxy');
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: tunnel.port });
+        let text = '';
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('echo:hi')) {
+            socket.destroy();
+            resolve(text);
+          }
+        });
+        socket.on('error', reject);
+        socket.write('hi');
+      });
+      assert.equal(received, 'SSH-2.0-Banner_1\r\necho:hi');
+    } finally {
+      await tunnel.close();
+      for (const socket of bannerSockets) socket.destroy();
+      await new Promise<void>((resolve) => banner.close(() => resolve()));
+    }
+  });
 });
