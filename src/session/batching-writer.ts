@@ -92,8 +92,8 @@ export class BatchingWriter {
 
   /**
    * Hands over what is pending and resolves once `output` has finished every write (the OS has
-   * the bytes), or at once when the output is destroyed. Settled by the writes' own callbacks:
-   * nothing is polled.
+   * the bytes; a destroyed output fails them, which counts), at once when it is already destroyed.
+   * Settled by the writes' own callbacks: nothing is polled.
    */
   idle(): Promise<void> {
     if (!this.output.destroyed) this.flush();

@@ -298,6 +298,8 @@ class SessionEngine implements ReliableStreamHandler {
         const closed = decodeChannelClosed(frame.payload);
         this.serviceClosed = true;
         if (closed.output) this.options.log.error(closed.output.trim());
+        // The service is done with this session: no resume when its socket goes, whatever is still to flush.
+        void this.connection?.close(this.timeouts.closeSocketUrgentMs);
         this.endSession({ reason: 'closed-by-service', output: closed.output });
         return;
       }
@@ -391,7 +393,9 @@ class SessionEngine implements ReliableStreamHandler {
       return;
     }
     if (this.state === 'ended' || urgency(end) <= urgency(this.end)) return;
-    this.end = end;
+    // channel_closed after our TerminateSession flag is the agent's answer to it: stop waiting for
+    // the flag's acknowledgement, but the session still ended the way it was ending.
+    if (end.reason !== 'closed-by-service' || this.state !== 'terminating') this.end = end;
     const cut = this.cut;
     this.cut = new AbortController();
     cut.abort();
@@ -426,7 +430,7 @@ class SessionEngine implements ReliableStreamHandler {
     const graceful = end.reason === 'input-ended' || end.reason === 'closed-by-service';
     await Promise.all([
       this.connection?.close(graceful ? t.closeSocketMs : t.closeSocketUrgentMs),
-      apiDue(end) && !this.serviceClosed ? this.terminateQuietly() : undefined,
+      apiDue(end, this.serviceClosed) ? this.terminateQuietly() : undefined,
     ]);
 
     this.state = 'ended';
@@ -498,9 +502,13 @@ function flushDue(end: SessionEnd): boolean {
   return end.reason === 'input-ended' || end.reason === 'closed-by-service' || end.reason === 'failed';
 }
 
-/** The TerminateSession API makes sure the service session ends when the agent may not have heard. */
-function apiDue(end: SessionEnd): boolean {
-  if (end.reason === 'failed') return end.error.kind !== 'session-ended';
+/**
+ * The TerminateSession API makes sure the service session ends when the agent may not have
+ * heard. On a signal or a vanished reader it is called even after channel_closed (README: a
+ * signal sends the flag and calls the API); after a failure, not once the service said it is over.
+ */
+function apiDue(end: SessionEnd, serviceClosed: boolean): boolean {
+  if (end.reason === 'failed') return end.error.kind !== 'session-ended' && !serviceClosed;
   return end.reason === 'output-closed' || end.reason === 'signal';
 }
 

@@ -18,9 +18,12 @@
  *
  * A command (cli/<thing>-main.ts) stays thin: validate flags, resolve the AWS context, build the
  * kind factory, then `runSession({ api, request: { target, documentName, parameters }, kind,
- * connection, log, scheduler, signal })`, which resolves to `{ end, exitCode }` (it does not
- * throw for a failed session: `end.reason === 'failed'` carries the SsmProxyError to report).
- * The StartSession document and parameters are the command's choice, not the kind's.
+ * connection: websocketConnection({ region, credentials, clientId, agentFor, ssmmessagesEndpoint }),
+ * clientVersion, log, scheduler, signal, timeouts })` (session/run-session.ts; cli/connect-main.ts
+ * is the model), which resolves to `{ end, exitCode, ... }`. It does not throw for a failed
+ * session: `end.reason === 'failed'` carries the SsmProxyError to report (throw it). The
+ * StartSession document and parameters are the command's choice, not the kind's. Tests drive a
+ * kind in memory with test/session/engine-harness.ts (`engineWorld({ kind })`).
  *
  * Lifecycle, in the order the engine calls it (each at most once unless said otherwise):
  *   1. factory(session)        after StartSession answered: `session.sessionId` is known.

@@ -68,8 +68,8 @@ export function engineWorld(options: EngineWorldOptions = {}) {
   const output =
     options.output ??
     new Writable({
-      write(chunk, _encoding, callback) {
-        stdout.push(chunk);
+      write(chunk: Buffer, _encoding, callback) {
+        stdout.push(Buffer.from(chunk)); // the writer reuses its buffers once a write is done
         callback();
       },
     });

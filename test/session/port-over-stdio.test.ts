@@ -12,8 +12,8 @@ function slowStdout(): { received: Buffer[]; slow: Writable } {
   const received: Buffer[] = [];
   const slow = new Writable({
     highWaterMark: 2048,
-    write(chunk, _encoding, callback) {
-      received.push(chunk);
+    write(chunk: Buffer, _encoding, callback) {
+      received.push(Buffer.from(chunk)); // the writer reuses its buffers once a write is done
       setTimeout(callback, 1);
     },
   });
