@@ -3,6 +3,7 @@
  * port plugin, curl and a local HTTP server as the far end. Run `npm run build` first.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { killAll } from '../e2e/processes.js';
@@ -131,6 +132,36 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
       const later = await curlParallel(tunnel.port, ['/f/1']);
       assert.deepEqual(later.shas, [http.files.get('/f/1')!.sha]);
       assert.deepEqual(tunnel.fake.records.sessionEnds, []);
+    } finally {
+      await tunnel.close();
+    }
+  });
+
+  it('a reader that stops reading holds the tunnel at its budget: memory stays bounded, nothing is lost', async () => {
+    const tunnel = await openTunnel({
+      fake: { portForward: { destinations: { 'web.internal:80': `127.0.0.1:${http.port}` } } },
+      args: [TARGET_ID, '80', '--host', 'web.internal', '-vv'],
+    });
+    try {
+      const rss = () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${tunnel.child.pid}/status`, 'utf8'))![1]) / 1024;
+      await curlParallel(tunnel.port, ['/f/5']); // warm up
+      const before = rss();
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 20);
+      const stalled = await KeepAliveClient.open(tunnel.port);
+      stalled.pause();
+      const stalledBody = stalled.get('/f/7', 60_000);
+      const others = curlParallel(tunnel.port, ['/f/6', '/f/5', '/f/4'], 3);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      stalled.resume();
+      const [body, rest] = await Promise.all([stalledBody, others]);
+      clearInterval(sampler);
+      assert.ok(body.equals(http.files.get('/f/7')!.body), 'the stalled reader got every byte');
+      assert.deepEqual(rest.shas, ['/f/6', '/f/5', '/f/4'].map((path) => http.files.get(path)!.sha));
+      assert.ok(peak - before < 20, `RSS grew by ${(peak - before).toFixed(1)} MB while a reader stalled`);
+      assert.match(tunnel.stderr(), /holding incoming data: output budget full/);
+      assert.match(tunnel.stderr(), /released: output budget full/);
+      stalled.close();
     } finally {
       await tunnel.close();
     }

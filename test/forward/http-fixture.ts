@@ -109,6 +109,15 @@ export class KeepAliveClient {
     }
   }
 
+  /** Stop reading (the kernel buffers fill, then the sender stalls) until `resume`. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     this.socket.destroy();
   }

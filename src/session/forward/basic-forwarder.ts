@@ -44,8 +44,8 @@ export class BasicForwarder implements Forwarder {
 
   constructor(private readonly options: BasicForwarderOptions) {
     this.budget = new OutputBudget({
-      onOverBudget: () => options.gate.hold('output budget'),
-      onUnderBudget: () => options.gate.release('output budget'),
+      onOverBudget: () => options.gate.hold('output budget full'),
+      onUnderBudget: () => options.gate.release('output budget full'),
     });
   }
 

@@ -55,6 +55,7 @@ class PortForwardKind implements SessionKind {
     this.gate = new IncomingGate(
       () => session.pauseIncoming(),
       () => session.resumeIncoming(),
+      (message) => session.log.debug(message),
     );
   }
 

@@ -34,16 +34,19 @@ export class IncomingGate {
   constructor(
     private readonly pause: () => void,
     private readonly resume: () => void,
+    private readonly debug: (message: string) => void = () => {},
   ) {}
 
   hold(reason: string): void {
     if (this.reasons.has(reason)) return;
     this.reasons.add(reason);
+    this.debug(`holding incoming data: ${reason}`);
     if (this.reasons.size === 1) this.pause();
   }
 
   release(reason: string): void {
     if (!this.reasons.delete(reason)) return;
+    this.debug(`released: ${reason}`);
     if (this.reasons.size === 0) this.resume();
   }
 

@@ -61,8 +61,8 @@ export class MuxForwarder implements Forwarder {
     this.budget = new OutputBudget({
       ...(options.slabBytes ? { slabBytes: options.slabBytes } : {}),
       ...(options.budgetSlabs ? { budgetSlabs: options.budgetSlabs } : {}),
-      onOverBudget: () => options.gate.hold('output budget'),
-      onUnderBudget: () => options.gate.release('output budget'),
+      onOverBudget: () => options.gate.hold('output budget full'),
+      onUnderBudget: () => options.gate.release('output budget full'),
     });
     if (options.keepAliveMs) {
       this.cancelKeepAlive = session.scheduler.setInterval(() => {
