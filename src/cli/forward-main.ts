@@ -104,8 +104,9 @@ async function forward(
     import('./network-options.js'),
     import('../network/network-agents.js'),
   ]);
-  const profile = args.profile ?? (process.env.AWS_PROFILE ? undefined : aliasSettings.profile);
-  const region = args.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION ? undefined : aliasSettings.region);
+  // An alias's ProxyCommand names the profile and region that host needs, as ssh would pass them.
+  const profile = args.profile ?? aliasSettings.profile;
+  const region = args.region ?? aliasSettings.region;
   const aws = await abortable(
     resolveAwsTarget({
       ...(profile ? { profile } : {}),
