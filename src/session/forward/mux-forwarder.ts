@@ -128,6 +128,11 @@ export class MuxForwarder implements Forwarder {
   stopInput(): void {
     if (this.inputStopped) return;
     this.inputStopped = true;
+    if (this.streams.size > 0) {
+      const peers = [...this.streams.values()].slice(0, 10).map((stream) => stream.peer);
+      const more = this.streams.size > peers.length ? ` and ${this.streams.size - peers.length} more` : '';
+      this.options.session.log.info(`the session is ending; closing ${this.streams.size} open connections: ${peers.join(', ')}${more}`);
+    }
     for (const stream of this.streams.values()) stream.socket.pause();
     this.cancelKeepAlive?.();
     this.packer.flush();
