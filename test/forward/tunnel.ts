@@ -37,6 +37,8 @@ export interface TunnelOptions {
   sharedFake?: FakeSsm;
   /** Arguments after `forward` (target and port included). */
   args: string[];
+  /** The subcommand; default `forward`. */
+  command?: string;
   /** Wait for this on stdout instead of the stderr ready line (the plugin's words). */
   readyOnStdout?: RegExp;
   readyTimeoutMs?: number;
@@ -64,7 +66,7 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
   await writeFile(join(home, 'aws-credentials'), '');
   const fake = options.sharedFake ?? (await startFakeSsm({ verifySignature: TEST_CREDENTIALS, ...options.fake }));
   const command = process.env.SSM_PROXY_E2E_BIN ? [process.env.SSM_PROXY_E2E_BIN] : [process.execPath, join(REPO_ROOT, 'lib', 'cli', 'main.js')];
-  const child = spawnTracked(command[0]!, [...command.slice(1), 'forward', ...options.args, '--endpoint-url', fake.endpointUrl, '--region', REGION], {
+  const child = spawnTracked(command[0]!, [...command.slice(1), options.command ?? 'forward', ...options.args, '--endpoint-url', fake.endpointUrl, '--region', REGION], {
     env: { ...environment(home), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
