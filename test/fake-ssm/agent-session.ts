@@ -13,7 +13,6 @@ import {
   ActionStatus,
   decodeAcknowledgement,
   decodeFlag,
-  decodeFrame,
   decodeHandshakeResponse,
   encodeAcknowledgeFrame,
   encodeChannelClosed,
@@ -31,6 +30,7 @@ import {
   type Frame,
 } from '../../src/protocol/index.js';
 import { seededRandom } from '../helpers/prng.js';
+import { readLikeAgent } from './agent-reader.js';
 import { corruptDigest, FaultInjector } from './faults.js';
 import { IncomingStream, type Delivery } from './incoming-stream.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
@@ -233,12 +233,20 @@ export class AgentSession {
   }
 
   private handleClientFrame(data: Buffer): void {
-    const decoded = decodeFrame(data);
-    if (!decoded.ok) {
-      if (!this.ended) this.records.clientToServer.invalid++;
+    const read = readLikeAgent(data);
+    const counters = this.records.clientToServer;
+    if (!read.ok) {
+      if (!this.ended) {
+        if (read.problem === 'would-hang') counters.wouldHangAgent++;
+        else counters.invalid++;
+      }
       return;
     }
-    const frame = decoded.value;
+    const frame = read.frame;
+    if (!this.ended) {
+      if (!read.digestMatches) counters.digestMismatches++;
+      if (!read.payloadLengthMatches) counters.payloadLengthMismatches++;
+    }
     if (frame.messageType === MessageType.inputStreamData && frame.payloadType === PayloadType.flag) this.noteFlag(frame);
     if (this.ended) return;
     countFrame(this.records.clientToServer, frame.messageType);

@@ -115,8 +115,22 @@ export interface FakeSsmRecords {
   handshakeResponses: HandshakeResponseRecord[];
   sessionEnds: SessionEndRecord[];
   clientToServer: DirectionCounters & {
-    /** Frames the decoder refused (bad digest, short …). */
+    /**
+     * Frames the agent's reader refuses (docs/protocol.md §4.2): shorter than 116 bytes, or zero
+     * HeaderLength / empty MessageType / zero CreatedDate.
+     */
     invalid: number;
+    /**
+     * Frames whose HeaderLength + 4 lies past the end: the real agent's reader panics and stops
+     * reading (the session hangs); the fake drops them and counts them here.
+     */
+    wouldHangAgent: number;
+    /**
+     * Accepted, as by the real agent, which never checks them — but wrong: the digest does not
+     * match the payload, or PayloadLength is not the payload's size. Tests assert these stay 0.
+     */
+    digestMismatches: number;
+    payloadLengthMismatches: number;
     /** Client stream messages that arrived with seq < expected and were re-acked. */
     duplicatesReacked: number;
     /** Client data messages refused because the target was not connected yet (no ack). */
@@ -137,7 +151,15 @@ export function createRecords(): FakeSsmRecords {
     flags: [],
     handshakeResponses: [],
     sessionEnds: [],
-    clientToServer: { ...counters(), invalid: 0, duplicatesReacked: 0, notReady: 0 },
+    clientToServer: {
+      ...counters(),
+      invalid: 0,
+      wouldHangAgent: 0,
+      digestMismatches: 0,
+      payloadLengthMismatches: 0,
+      duplicatesReacked: 0,
+      notReady: 0,
+    },
     serverToClient: { ...counters(), retransmitted: 0, corrupted: 0, publications: 0 },
   };
 }

@@ -181,6 +181,11 @@ export class ScriptedClient {
     return sequenceNumber;
   }
 
+  /** Takes the next sequence number without sending anything (for hand-made frames). */
+  reserveSequence(): number {
+    return this.outSeq++;
+  }
+
   buildStream(sequenceNumber: number, payloadType: number, payload: Buffer): Buffer {
     return encodeFrame({
       messageType: MessageType.inputStreamData,
