@@ -27,6 +27,8 @@ export interface MuxAgentOptions {
 
 export interface MuxAgentStats {
   streamsOpened: number;
+  /** Destination connections made. */
+  dialled: number;
   dialFailures: number;
   /** Streams whose destination connection is open right now. */
   open: number;
@@ -48,7 +50,7 @@ interface AgentStream {
 const RECEIVE_BUFFER_BYTES = 4 << 20;
 
 export class MuxAgent {
-  readonly stats: MuxAgentStats = { streamsOpened: 0, dialFailures: 0, open: 0, maxOpen: 0, clientFins: 0, nops: 0 };
+  readonly stats: MuxAgentStats = { streamsOpened: 0, dialled: 0, dialFailures: 0, open: 0, maxOpen: 0, clientFins: 0, nops: 0 };
   private readonly streams = new Map<number, AgentStream>();
   private readonly reader: SmuxFrameReader;
   private readonly packer: SmuxPacker;
@@ -166,6 +168,7 @@ export class MuxAgent {
       return;
     }
     stream.socket = socket;
+    this.stats.dialled++;
     this.stats.open++;
     this.stats.maxOpen = Math.max(this.stats.maxOpen, this.stats.open);
     socket.setNoDelay(true);

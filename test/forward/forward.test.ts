@@ -87,7 +87,7 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
     });
     try {
       const big = curlParallel(tunnel.port, ['/f/7', '/f/6'], 2);
-      await waitUntil(() => (tunnel.fake.sessions()[0]?.agent?.forward?.mux?.stats.open ?? 0) >= 1, 10_000, 'transfers to start');
+      await waitUntil(() => (tunnel.fake.sessions()[0]?.agent?.forward?.mux?.stats.dialled ?? 0) >= 2, 10_000, 'both transfers to be connected');
       tunnel.fake.options.portForward!.destinations!['db.internal:5432'] = `127.0.0.1:${closedPort}`;
       const refused = await new Promise<{ bytes: number; how: string }>((resolve) => {
         const socket = connect({ host: '127.0.0.1', port: tunnel.port });
