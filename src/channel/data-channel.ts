@@ -14,7 +14,7 @@ import {
 import { FramePool, type OutgoingFrame } from './frame-pool.js';
 import { RoundTripEstimator } from './round-trip-estimator.js';
 import { SequenceRing } from './sequence-ring.js';
-import type { Cancel, Scheduler } from './scheduler.js';
+import type { Cancel, Scheduler } from '../scheduler.js';
 
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {

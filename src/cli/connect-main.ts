@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { systemScheduler } from '../channel/scheduler.js';
+import { systemScheduler } from '../scheduler.js';
 import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';

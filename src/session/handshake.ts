@@ -5,7 +5,9 @@ import {
   type HandshakeRequest,
   type HandshakeResponse,
   type ProcessedClientAction,
+  type RequestedClientAction,
 } from '../protocol/index.js';
+import type { ActionAnswer } from './session-kind.js';
 
 export interface HandshakeAnswer {
   response: HandshakeResponse;
@@ -45,5 +47,39 @@ export function answerHandshake(request: HandshakeRequest, clientVersion: string
     response: { clientVersion, processedClientActions: processed, errors: refusal ? [refusal] : null },
     refusal,
     properties,
+  };
+}
+
+/**
+ * Answers a SessionType action for a kind that speaks `sessionTypes` (§8.3). `properties` check
+ * the document's Properties (e.g. a forward kind requires type LocalPortForwarding); it returns
+ * why they do not fit, or undefined.
+ */
+export function answerSessionType(
+  action: RequestedClientAction,
+  sessionTypes: readonly string[],
+  describe: { kind: string; hint: string },
+  properties?: (properties: Record<string, unknown>) => string | undefined,
+): ActionAnswer {
+  const parameters = readSessionTypeParameters(action.actionParameters);
+  const name = parameters?.sessionType ?? 'unknown';
+  if (!parameters || !sessionTypes.includes(parameters.sessionType)) {
+    return {
+      status: 'failed',
+      error: `unsupported session type ${name}`,
+      refusal: `the session document starts a ${name} session; ${describe.kind} needs ${sessionTypes.join(' or ')} (${describe.hint})`,
+    };
+  }
+  const misfit = properties?.(parameters.properties);
+  if (misfit) return { status: 'failed', error: misfit, refusal: `the session document does not fit ${describe.kind}: ${misfit}` };
+  return { status: 'success' };
+}
+
+/** Refuses an action the kind does not implement: the agent then cancels the session (§8.3). */
+export function refuseAction(action: RequestedClientAction, kind: string): ActionAnswer {
+  return {
+    status: 'unsupported',
+    error: `Unsupported action ${action.actionType}`,
+    refusal: `the agent requested ${action.actionType}, which ssm-proxy does not support for ${kind} sessions`,
   };
 }

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { DataChannel, type DataChannelOptions, type FrameSink } from '../channel/data-channel.js';
-import type { Cancel, Scheduler } from '../channel/scheduler.js';
+import type { Cancel, Scheduler } from '../scheduler.js';
 import { SsmProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {

@@ -3,7 +3,7 @@ import type { Agent } from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type WebSocket from 'ws';
 import type { FrameSink } from '../channel/data-channel.js';
-import type { Cancel, Scheduler } from '../channel/scheduler.js';
+import type { Cancel, Scheduler } from '../scheduler.js';
 import { SsmProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';

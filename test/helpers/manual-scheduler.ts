@@ -1,4 +1,4 @@
-import type { Cancel, Scheduler } from '../../src/channel/scheduler.js';
+import type { Cancel, Scheduler } from '../../src/scheduler.js';
 
 interface Timer {
   due: number;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { systemScheduler } from '../../src/channel/scheduler.js';
+import { systemScheduler } from '../../src/scheduler.js';
 import type { SsmProxyError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { DataChannelConnection } from '../../src/transport/data-channel-connection.js';

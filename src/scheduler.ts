@@ -1,6 +1,6 @@
 /**
- * Time as a dependency: the channel and the session ask this for "now" and for timers, so tests
- * can drive time by hand instead of sleeping.
+ * Time as a dependency: every layer (channel, transport, session) asks this for "now" and for
+ * timers, so tests can drive time by hand instead of sleeping.
  */
 export interface Scheduler {
   /** Milliseconds, monotonic. */
