@@ -2,6 +2,7 @@
  * What the fake saw, for assertions. Plain arrays and counters: tests read them directly and
  * `waitForRecord` polls them with a deadline.
  */
+import type { ShellSessionRecord } from './shell-options.js';
 
 export type ApiOperation = 'StartSession' | 'ResumeSession' | 'TerminateSession' | 'Unknown';
 
@@ -68,7 +69,9 @@ export type SessionEndReason =
   | 'handshake-failed'
   | 'handshake-timeout'
   | 'idle-timeout'
-  | 'server-closed';
+  | 'server-closed'
+  | 'shell-exit'
+  | 'decrypt-failed';
 
 export interface SessionEndRecord {
   sessionId: string;
@@ -95,6 +98,8 @@ export interface FakeSsmRecords {
   flags: FlagRecord[];
   handshakeResponses: HandshakeResponseRecord[];
   sessionEnds: SessionEndRecord[];
+  /** One per shell session (shell-options.ts). */
+  shellSessions: ShellSessionRecord[];
   clientToServer: DirectionCounters & {
     /** Frames the decoder refused (bad digest, short …). */
     invalid: number;
@@ -118,6 +123,7 @@ export function createRecords(): FakeSsmRecords {
     flags: [],
     handshakeResponses: [],
     sessionEnds: [],
+    shellSessions: [],
     clientToServer: { ...counters(), invalid: 0, duplicatesReacked: 0, notReady: 0 },
     serverToClient: { ...counters(), retransmitted: 0, corrupted: 0, publications: 0 },
   };

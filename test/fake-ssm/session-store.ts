@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentSession } from './agent-session.js';
+import type { ShellAgentSession } from './shell-agent-session.js';
 
 export interface SessionEntry {
   sessionId: string;
@@ -14,7 +15,7 @@ export interface SessionEntry {
   portNumber: number;
   tokens: Set<string>;
   terminated: boolean;
-  agent?: AgentSession;
+  agent?: AgentSession | ShellAgentSession;
 }
 
 export class SessionStore {
