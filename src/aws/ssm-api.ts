@@ -1,18 +1,26 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { StreamEndpoint } from '../transport/data-channel-connection.js';
+import type { StreamAccess } from '../transport/data-channel-connection.js';
 import { SsmProxyError } from '../errors.js';
 import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
 import { describeAwsError } from './aws-errors.js';
 
-export interface StartedSession extends StreamEndpoint {
+export interface StartedSession extends StreamAccess {
   sessionId: string;
 }
 
 export interface SsmApi {
-  startSession(request: { target: string; documentName: string; parameters: Record<string, string[]> }): Promise<StartedSession>;
+  startSession(
+    request: { target: string; documentName?: string | undefined; parameters?: Record<string, string[]> | undefined },
+    options?: CallOptions,
+  ): Promise<StartedSession>;
   /** A fresh token (and URL) for a live session, or undefined when the service says it is over. */
-  resumeSession(sessionId: string): Promise<StreamEndpoint | undefined>;
-  terminateSession(sessionId: string): Promise<void>;
+  resumeSession(sessionId: string, options?: CallOptions): Promise<StreamAccess | undefined>;
+  terminateSession(sessionId: string, options?: CallOptions): Promise<void>;
+}
+
+/** Per call: `signal` abandons the call (a signal from the user, a deadline). */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 
 export interface SsmApiOptions {
@@ -40,10 +48,13 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
   const context = (action: string) => ({ action, profile: options.profile, identity: options.identity });
 
   return {
-    async startSession({ target, documentName, parameters }) {
+    async startSession({ target, documentName, parameters }, options) {
       let output;
       try {
-        output = await client.send(new StartSessionCommand({ Target: target, DocumentName: documentName, Parameters: parameters }));
+        output = await client.send(
+          new StartSessionCommand({ Target: target, DocumentName: documentName, Parameters: parameters }),
+          { abortSignal: options?.signal },
+        );
       } catch (error) {
         throw describeAwsError(error, context(`ssm:StartSession on ${target}`));
       }
@@ -53,10 +64,10 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
       return { sessionId: output.SessionId, tokenValue: output.TokenValue, streamUrl: output.StreamUrl };
     },
 
-    async resumeSession(sessionId) {
+    async resumeSession(sessionId, options) {
       let output;
       try {
-        output = await client.send(new ResumeSessionCommand({ SessionId: sessionId }));
+        output = await client.send(new ResumeSessionCommand({ SessionId: sessionId }), { abortSignal: options?.signal });
       } catch (error) {
         throw describeAwsError(error, context(`ssm:ResumeSession of ${sessionId}`));
       }
@@ -65,9 +76,9 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
       return { tokenValue: output.TokenValue, streamUrl: output.StreamUrl ?? '' };
     },
 
-    async terminateSession(sessionId) {
+    async terminateSession(sessionId, options) {
       try {
-        await client.send(new TerminateSessionCommand({ SessionId: sessionId }));
+        await client.send(new TerminateSessionCommand({ SessionId: sessionId }), { abortSignal: options?.signal });
       } catch (error) {
         throw describeAwsError(error, context(`ssm:TerminateSession of ${sessionId}`));
       }

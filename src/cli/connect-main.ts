@@ -1,20 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { systemScheduler } from '../scheduler.js';
-import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
+import { abortable } from '../abortable.js';
+import type { ReliableStreamStats } from '../channel/reliable-stream.js';
+import { SIGNAL_EXIT_CODES, SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
+import { systemScheduler } from '../scheduler.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
-import type { DataChannelStats } from '../channel/data-channel.js';
-import type { SessionEnd } from '../session/port-session.js';
 import type { ConnectArgs } from './commands/connect.js';
+import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
 
 type Signal = keyof typeof SIGNAL_EXIT_CODES;
 const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /**
- * `ssm-proxy connect`: StartSession, open the data channel, run a Port session over stdio.
- * Wires the layers together and decides the exit code; stdout carries stream bytes only.
+ * `ssm-proxy connect`: validate, resolve the AWS context, run a Port-over-stdio session on the
+ * session engine (session/run-session.ts), exit with its code. stdout carries stream bytes only.
  */
 export async function runConnect(args: ConnectArgs): Promise<number> {
   const target = args.target ?? '';
@@ -37,142 +38,107 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
       throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
     }
   }
+  // From here on a signal cuts every phase short (credentials, StartSession, upgrade, handshake, resume).
+  const signals = listenForSignals(log);
   try {
-    return await connect({ ...args, target, port }, log);
+    return await connect({ ...args, target, port }, log, signals.signal);
+  } catch (error) {
+    if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
+    throw error;
   } finally {
+    signals.stop();
     log.close();
   }
 }
 
-async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
+/** SIGINT, SIGTERM and SIGHUP abort the returned signal, with the signal's name as the reason. */
+function listenForSignals(log: Logger): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const handlers = SIGNALS.map((name) => {
+    const handler = () => {
+      if (controller.signal.aborted) return;
+      log.info(`${name} received; ending the session`);
+      controller.abort(name);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    stop: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
+  };
+}
+
+async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger, signal: AbortSignal): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }, { parseStreamEndpoint }] = await Promise.all([
+  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
     import('../aws/profile.js'),
     import('../aws/credentials.js'),
     import('../aws/ssm-api.js'),
     import('./network-options.js'),
     import('../network/network-agents.js'),
-    import('../transport/stream-url.js'),
   ]);
-  const aws = await resolveAwsTarget({
-    ...(args.profile ? { profile: args.profile } : {}),
-    ...(args.region ? { region: args.region } : {}),
-    ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
-  });
+  const aws = await abortable(
+    resolveAwsTarget({
+      ...(args.profile ? { profile: args.profile } : {}),
+      ...(args.region ? { region: args.region } : {}),
+      ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
+    }),
+    signal,
+  );
   // Proxy and CA bundle, shared by every AWS client and the websocket (corporate networks).
-  const { agents } = await buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined);
-  const streamEndpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
-  const streamEndpoint = streamEndpointText ? parseStreamEndpoint(streamEndpointText) : undefined;
-  const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents });
+  const { agents } = await abortable(buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined), signal);
+  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
+  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
+  const credentials = await abortable(
+    createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents }),
+    signal,
+  );
   // Resolving credentials (file reads, maybe HTTP) overlaps with loading the SSM client. Resolving
   // them here fails clearly, rather than inside StartSession.
-  const [, ssm] = await Promise.all([
-    credentials(),
-    createSsmApi({
-      ...aws,
-      credentials,
-      ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
-      agents,
-    }),
-  ]);
+  const [, ssm] = await abortable(
+    Promise.all([
+      credentials(),
+      createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents }),
+    ]),
+    signal,
+  );
   timings.mark('credentials and SDK');
-  // The session and websocket code loads while StartSession is on the wire.
-  const sessionModules = Promise.all([import('../session/port-session.js'), import('../transport/data-channel-connection.js')]);
-  sessionModules.catch(() => undefined); // awaited below; a failure is reported there
-  log.info(`starting a session on ${args.target} port ${args.port} (region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''})`);
-  const session = await ssm.startSession({
-    target: args.target,
-    documentName: args['document-name'],
-    parameters: { portNumber: [String(args.port)] },
-  });
-  log.addSecret(session.tokenValue);
-  timings.mark('StartSession');
-  log.info(`session ${session.sessionId} started`);
-
-  const [{ PortSession }, { DataChannelConnection }] = await sessionModules;
-  const portSession = new PortSession({
-    input: process.stdin,
-    output: process.stdout,
-    scheduler: systemScheduler,
-    log,
+  // The session code loads while nothing else is waiting; it is small.
+  const [{ runSession }, { portOverStdio }, { websocketConnection }] = await Promise.all([
+    import('../session/run-session.js'),
+    import('../session/port-over-stdio.js'),
+    import('../session/websocket-connection.js'),
+  ]);
+  log.info(`port ${args.port}, region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''}`);
+  const outcome = await runSession({
+    api: ssm,
+    request: { target: args.target, documentName: args['document-name'], parameters: { portNumber: [String(args.port)] } },
+    kind: portOverStdio({ input: process.stdin, output: process.stdout }),
+    connection: websocketConnection({
+      region: aws.region,
+      credentials: () => credentials(),
+      clientId: randomUUID(),
+      agentFor: (url) => agentFor(agents, url),
+      ssmmessagesEndpoint,
+    }),
     clientVersion: CLAIMED_PLUGIN_VERSION,
-    target: args.target,
-    handshakeTimeoutMs: args['handshake-timeout'] * 1000,
-    onChannelClosed: () => void connection.close(300),
-    onStreaming: () => {
-      timings.mark('handshake');
-      log.info(`timings: ${timings.summary()}`);
-    },
-  });
-  const connection = new DataChannelConnection({
-    endpoint: session,
-    region: aws.region,
-    clientId: randomUUID(),
-    clientVersion: CLAIMED_PLUGIN_VERSION,
-    credentials: () => credentials(),
-    resume: async () => {
-      const resumed = await ssm.resumeSession(session.sessionId);
-      // A resume may move the session to another URL (§11.2); keep the old one otherwise.
-      return resumed && { tokenValue: resumed.tokenValue, streamUrl: resumed.streamUrl || session.streamUrl };
-    },
-    scheduler: systemScheduler,
     log,
-    timeouts: { reconnectBudgetMs: args['reconnect-timeout'] * 1000 },
-    agentFor: (url) => agentFor(agents, url),
-    streamEndpoint,
-    events: {
-      onFrame: (data) => portSession.receive(data),
-      onOpen: (sink) => portSession.attach(sink),
-      onDisconnect: () => portSession.detach(),
-      onFailure: (error) => portSession.fail(error),
+    scheduler: systemScheduler,
+    signal,
+    timeouts: { handshakeMs: args['handshake-timeout'] * 1000, reconnectBudgetMs: args['reconnect-timeout'] * 1000 },
+    onPhase: (phase) => {
+      timings.mark(phase);
+      if (phase === 'handshake') log.info(`timings: ${timings.summary()}`);
     },
   });
-
-  let signal: Signal | undefined;
-  const onSignal = (name: Signal) => {
-    signal ??= name;
-    log.info(`${name} received; ending the session`);
-    void portSession.terminate('terminated', 500);
-  };
-  const handlers = SIGNALS.map((name) => [name, () => onSignal(name)] as const);
-  for (const [name, handler] of handlers) process.on(name, handler);
-
-  const terminateQuietly = async () => {
-    try {
-      await withTimeout(ssm.terminateSession(session.sessionId), 1000);
-      log.info(`session ${session.sessionId} terminated`);
-    } catch (error) {
-      log.info(`could not terminate session ${session.sessionId}: ${(error as Error).message}`);
-    }
-  };
-
-  try {
-    const ended = portSession.run();
-    try {
-      await connection.connect();
-      timings.mark('websocket');
-    } catch (error) {
-      portSession.fail(error as SsmProxyError);
-    }
-    const end: SessionEnd = await ended;
-    if (end.reason === 'terminated' || end.reason === 'output-closed') {
-      // Ended from our side: make sure the service session ends too, without lingering (§10.6).
-      await Promise.all([connection.close(300), terminateQuietly()]);
-    } else {
-      await connection.close();
-    }
-    log.info(`session ${session.sessionId} ended (${end.reason}); ${describeStats(portSession.channel.stats, connection.reconnectCount)}`);
-    if (signal) return SIGNAL_EXIT_CODES[signal];
-    if (end.reason === 'closed-by-service' && end.output.trim()) return EXIT_CODES['session-ended'];
-    return 0;
-  } catch (error) {
-    const sessionIsOver = error instanceof SsmProxyError && error.kind === 'session-ended';
-    await Promise.all([connection.close(300), sessionIsOver ? undefined : terminateQuietly()]);
-    throw error;
-  } finally {
-    for (const [name, handler] of handlers) process.off(name, handler);
-  }
+  const { end } = outcome;
+  log.info(`session ${outcome.sessionId ?? '(none)'} ended (${end.reason}); ${describeStats(outcome.stats, outcome.reconnects)}`);
+  if (end.reason === 'failed') throw end.error;
+  return outcome.exitCode;
 }
 
 /** Milliseconds spent in each phase of getting connected, for -v and the benchmark. */
@@ -192,9 +158,10 @@ class PhaseTimer {
   }
 }
 
-function describeStats(stats: DataChannelStats, reconnects: number): string {
+function describeStats(stats: ReliableStreamStats | undefined, reconnects: number): string {
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
   const usage = process.resourceUsage();
+  if (!stats) return `peak RSS ${Math.round(peakRssKiB(usage.maxRSS) / 1024)} MB`;
   return (
     `sent ${mib(stats.payloadBytesSent)} in ${stats.messagesSent} messages, ` +
     `received ${mib(stats.payloadBytesReceived)} in ${stats.messagesReceived} messages, ` +
@@ -217,20 +184,4 @@ function peakRssKiB(maxRssKiB: number): number {
     // not Linux
   }
   return maxRssKiB;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

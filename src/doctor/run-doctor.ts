@@ -117,7 +117,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     const region = aws.region;
     const ssmUrl = options.endpointUrl || env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL || `https://ssm.${region}.amazonaws.com`;
     // The websocket's endpoint as connect will dial it (StreamUrls name wss://ssmmessages.REGION…).
-    const { parseStreamEndpoint } = await import('../transport/stream-url.js');
+    const { parseStreamEndpoint } = await import('../cli/ssmmessages-endpoint.js');
     const override = options.ssmmessagesEndpoint || env.AWS_ENDPOINT_URL_SSMMESSAGES;
     let messagesUrl = `wss://ssmmessages.${region}.amazonaws.com`;
     try {

@@ -68,7 +68,7 @@ export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: 
     {
       messageType: MessageType.acknowledge,
       sequenceNumber: 0,
-      flags: HeaderFlag.ack,
+      flags: HeaderFlag.synFin,
       messageId: randomMessageId(),
       payloadType: PayloadType.none,
       payload: frame.subarray(PAYLOAD_OFFSET, PAYLOAD_OFFSET + payloadLength),

@@ -59,12 +59,15 @@ export const FlagValue = {
   connectToPortError: 3,
 } as const;
 
-/** Header Flags: bit0 SYN, bit1 FIN; acks carry 3 (§4.4, §5). Nobody reads them on receipt. */
+/**
+ * Header Flags: bit0 SYN, bit1 FIN (§4.4). Acknowledgements and channel_closed carry both (3),
+ * which is not an "ack" bit of its own (§5, §11.1). Nobody reads them on receipt.
+ */
 export const HeaderFlag = {
   none: 0,
   syn: 1,
   fin: 2,
-  ack: 3,
+  synFin: 3,
 } as const;
 
 /** Largest stream payload we put in one message (§10.2, pitfall 25). */

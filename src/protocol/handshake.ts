@@ -1,5 +1,4 @@
 import { parseJsonObject } from './acknowledge.js';
-import { ActionStatus } from './constants.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /** Handshake payloads (§8.3). All compact JSON in Go's field order. */
@@ -134,4 +133,3 @@ export function encodeHandshakeComplete(complete: HandshakeComplete): Buffer {
   );
 }
 
-export const isSuccess = (action: ProcessedClientAction): boolean => action.actionStatus === ActionStatus.success;

@@ -34,6 +34,8 @@ export class BatchingWriter {
   private flushQueued = false;
   /** Writes handed to `output` that have not completed yet. */
   private writesInFlight = 0;
+  /** Waiting in `idle()`. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly output: Writable,
@@ -50,7 +52,8 @@ export class BatchingWriter {
   write(chunk: Buffer): boolean {
     if (chunk.length > this.slabBytes) {
       this.flush();
-      return this.output.write(Buffer.from(chunk));
+      this.writesInFlight++;
+      return this.output.write(Buffer.from(chunk), () => this.writeDone());
     }
     let slab = this.current;
     if (!slab || slab.filled + chunk.length > this.slabBytes) {
@@ -82,10 +85,30 @@ export class BatchingWriter {
     // whatever gathered meanwhile can follow.
     return this.output.write(data, () => {
       slab.writesInFlight--;
-      this.writesInFlight--;
       if (slab !== this.current) this.retire(slab);
-      if (this.writesInFlight === 0 && !this.output.destroyed) this.flush();
+      this.writeDone();
     });
+  }
+
+  /**
+   * Hands over what is pending and resolves once `output` has finished every write (the OS has
+   * the bytes; a destroyed output fails them, which counts), at once when it is already destroyed.
+   * Settled by the writes' own callbacks: nothing is polled.
+   */
+  idle(): Promise<void> {
+    if (!this.output.destroyed) this.flush();
+    if (this.writesInFlight === 0 || this.output.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private writeDone(): void {
+    this.writesInFlight--;
+    if (this.writesInFlight === 0 && !this.output.destroyed) this.flush();
+    if (this.writesInFlight === 0 || this.output.destroyed) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 
   private get pendingBytes(): number {

@@ -1,77 +1,31 @@
 import {
   ActionStatus,
   readSessionTypeParameters,
-  SessionTypeName,
-  type HandshakeRequest,
   type HandshakeResponse,
   type ProcessedClientAction,
   type RequestedClientAction,
 } from '../protocol/index.js';
 import type { ActionAnswer } from './session-kind.js';
 
-export interface HandshakeAnswer {
-  response: HandshakeResponse;
-  /** Why the session cannot go on, when an action had to be refused. */
-  refusal: string | undefined;
-  properties: Record<string, unknown>;
-}
-
 /**
- * Answers a HandshakeRequest (§8.3). Only Port sessions are ours; KMS encryption is never
- * requested for Port sessions (§9), so it is refused here like any action we cannot honour:
- * the agent then cancels the session and we say why.
- */
-export function answerHandshake(request: HandshakeRequest, clientVersion: string): HandshakeAnswer {
-  let refusal: string | undefined;
-  let properties: Record<string, unknown> = {};
-  const processed: ProcessedClientAction[] = request.requestedClientActions.map((action) => {
-    if (action.actionType === 'SessionType') {
-      const parameters = readSessionTypeParameters(action.actionParameters);
-      if (parameters?.sessionType === SessionTypeName.port) {
-        properties = parameters.properties;
-        return { actionType: action.actionType, actionStatus: ActionStatus.success, actionResult: null, error: '' };
-      }
-      const name = parameters?.sessionType ?? 'unknown';
-      refusal ??= `the session document starts a ${name} session; ssm-proxy only speaks Port sessions (use AWS-StartSSHSession)`;
-      return { actionType: action.actionType, actionStatus: ActionStatus.failed, actionResult: null, error: `unsupported session type ${name}` };
-    }
-    refusal ??= `the agent requested ${action.actionType}, which ssm-proxy does not support for port sessions`;
-    return {
-      actionType: action.actionType,
-      actionStatus: ActionStatus.unsupported,
-      actionResult: null,
-      error: `Unsupported action ${action.actionType}`,
-    };
-  });
-  return {
-    response: { clientVersion, processedClientActions: processed, errors: refusal ? [refusal] : null },
-    refusal,
-    properties,
-  };
-}
-
-/**
- * Answers a SessionType action for a kind that speaks `sessionTypes` (§8.3). `properties` check
- * the document's Properties (e.g. a forward kind requires type LocalPortForwarding); it returns
- * why they do not fit, or undefined.
+ * Answers a SessionType action for a kind that speaks `sessionTypes` (§8.3). `refusal` says, for
+ * the user, why another session type cannot be served. `properties` checks the document's
+ * Properties (e.g. a forward kind requires type LocalPortForwarding) and returns why they do not
+ * fit, or undefined.
  */
 export function answerSessionType(
   action: RequestedClientAction,
   sessionTypes: readonly string[],
-  describe: { kind: string; hint: string },
+  refusal: (sessionType: string) => string,
   properties?: (properties: Record<string, unknown>) => string | undefined,
 ): ActionAnswer {
   const parameters = readSessionTypeParameters(action.actionParameters);
   const name = parameters?.sessionType ?? 'unknown';
   if (!parameters || !sessionTypes.includes(parameters.sessionType)) {
-    return {
-      status: 'failed',
-      error: `unsupported session type ${name}`,
-      refusal: `the session document starts a ${name} session; ${describe.kind} needs ${sessionTypes.join(' or ')} (${describe.hint})`,
-    };
+    return { status: 'failed', error: `unsupported session type ${name}`, refusal: refusal(name) };
   }
   const misfit = properties?.(parameters.properties);
-  if (misfit) return { status: 'failed', error: misfit, refusal: `the session document does not fit ${describe.kind}: ${misfit}` };
+  if (misfit) return { status: 'failed', error: misfit, refusal: `the session document does not fit: ${misfit}` };
   return { status: 'success' };
 }
 
@@ -82,4 +36,32 @@ export function refuseAction(action: RequestedClientAction, kind: string): Actio
     error: `Unsupported action ${action.actionType}`,
     refusal: `the agent requested ${action.actionType}, which ssm-proxy does not support for ${kind} sessions`,
   };
+}
+
+/**
+ * The HandshakeResponse for the kind's answers, one per requested action in order (§8.3), and
+ * the first refusal: any status other than success makes the agent cancel the session.
+ */
+export function buildHandshakeResponse(
+  actions: readonly RequestedClientAction[],
+  answers: readonly ActionAnswer[],
+  clientVersion: string,
+): { response: HandshakeResponse; refusal: string | undefined } {
+  const errors: string[] = [];
+  let refusal: string | undefined;
+  const processedClientActions: ProcessedClientAction[] = actions.map((action, index) => {
+    const answer = answers[index]!;
+    if (answer.status === 'success') {
+      return { actionType: action.actionType, actionStatus: ActionStatus.success, actionResult: answer.result ?? null, error: '' };
+    }
+    refusal ??= answer.refusal;
+    errors.push(answer.refusal);
+    return {
+      actionType: action.actionType,
+      actionStatus: answer.status === 'failed' ? ActionStatus.failed : ActionStatus.unsupported,
+      actionResult: null,
+      error: answer.error,
+    };
+  });
+  return { response: { clientVersion, processedClientActions, errors: errors.length ? errors : null }, refusal };
 }

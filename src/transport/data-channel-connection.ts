@@ -2,34 +2,43 @@ import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type WebSocket from 'ws';
-import type { FrameSink } from '../channel/data-channel.js';
-import type { Cancel, Scheduler } from '../scheduler.js';
+import type { FrameSink } from '../channel/reliable-stream.js';
+import { abortable } from '../abortable.js';
 import { SsmProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';
+import type { Cancel, Scheduler } from '../scheduler.js';
 import { describeEndpoint, openWebSocket } from './open-websocket.js';
 import { signUpgradeHeaders } from './sign-upgrade.js';
 import { rewriteStreamUrl } from './stream-url.js';
 
-/** Where and with what token to open the data channel (from StartSession or ResumeSession). */
-export interface StreamEndpoint {
+/** The StreamUrl and TokenValue that open the data channel (from StartSession or ResumeSession). */
+export interface StreamAccess {
   streamUrl: string;
   tokenValue: string;
 }
 
-export interface ConnectionEvents {
-  /** A websocket message from the service: one data-channel frame. */
-  onFrame(data: Buffer): void;
-  /** A socket is open and OpenDataChannelInput was sent: frames may flow. */
-  onOpen(sink: FrameSink): void;
+/** What the connection feeds: the reliable stream (channel/reliable-stream.ts) in production. */
+export interface FrameReceiver {
+  /** One websocket message from the service: one data-channel frame. */
+  receive(data: Buffer): void;
+  /** A socket is open and OpenDataChannelInput was sent: frames may flow through `sink`. */
+  attach(sink: FrameSink): void;
   /** The socket is gone; a reconnect may follow. */
-  onDisconnect(): void;
+  detach(): void;
+}
+
+export interface ConnectionEvents {
+  /** A socket is up (the first one, and after each resume). */
+  onConnected?(): void;
+  /** The socket dropped and the session is being resumed. */
+  onReconnecting?(): void;
   /** The connection is lost for good. */
   onFailure(error: SsmProxyError): void;
 }
 
 export interface ConnectionTimeouts {
-  /** Websocket upgrade. */
+  /** TCP + TLS + proxy + websocket upgrade, as one deadline. */
   upgradeMs: number;
   /** How often to ping; also how often liveness is checked. */
   pingIntervalMs: number;
@@ -39,43 +48,38 @@ export interface ConnectionTimeouts {
   reconnectBudgetMs: number;
 }
 
-export const DEFAULT_CONNECTION_TIMEOUTS: ConnectionTimeouts = {
-  upgradeMs: 30_000,
-  pingIntervalMs: 20_000,
-  livenessTimeoutMs: 65_000,
-  reconnectBudgetMs: 5 * 60_000,
-};
-
 export interface DataChannelConnectionOptions {
-  endpoint: StreamEndpoint;
+  access: StreamAccess;
+  /** Gets every frame straight from the socket, and the socket as its sink. */
+  receiver: FrameReceiver;
   region: string;
   clientId: string;
   clientVersion: string;
   /** Resolved afresh for every dial, so expiring credentials are renewed (pitfall 17). */
   credentials: () => Promise<AwsCredentialIdentity>;
   /** ResumeSession: a new token (and maybe URL), or undefined when the session is over. */
-  resume: () => Promise<StreamEndpoint | undefined>;
+  resume: (signal: AbortSignal) => Promise<StreamAccess | undefined>;
   scheduler: Scheduler;
   log: Logger;
   events: ConnectionEvents;
-  timeouts?: Partial<ConnectionTimeouts>;
+  timeouts: ConnectionTimeouts;
   /** The agent for a websocket URL (proxy, CA bundle); undefined = Node's default. */
   agentFor?: (url: URL) => Agent | undefined;
-  /** `--ssmmessages-endpoint`: dial this scheme+host+port instead of the StreamUrl's (stream-url.ts). */
-  streamEndpoint?: URL | undefined;
+  /** `--ssmmessages-endpoint` (PrivateLink): dial this scheme+host+port instead of the StreamUrl's. */
+  ssmmessagesEndpoint?: URL | undefined;
 }
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
 
 /**
- * The websocket side of one session: dial with a SigV4-signed upgrade, send OpenDataChannelInput
- * (§3.2), keep the socket alive with pings, and when it drops, ResumeSession and dial again
- * (§11.2) within a budget of minutes, not seconds (pitfall 19). Frames are only passed through;
- * the DataChannel above keeps sequence state across sockets.
+ * The websocket side of one session (AWS's "data channel"): dial with a SigV4-signed upgrade,
+ * send OpenDataChannelInput (§3.2), keep the socket alive with pings, and when it drops,
+ * ResumeSession and dial again (§11.2) within a budget of minutes, not seconds (pitfall 19).
+ * Frames go straight to the receiver (the reliable stream), which keeps sequence state across
+ * sockets; `close()` cuts every pending step short (dial, resume, back-off).
  */
 export class DataChannelConnection implements FrameSink {
-  private readonly timeouts: ConnectionTimeouts;
-  private endpoint: StreamEndpoint;
+  private access: StreamAccess;
   private socket: WebSocket | undefined;
   private state: State = 'idle';
   private lastHeardAt = 0;
@@ -83,11 +87,12 @@ export class DataChannelConnection implements FrameSink {
   private reconnects = 0;
   /** We stopped reading (back-pressure): silence from the socket is then expected. */
   private incomingPaused = false;
+  /** Aborted by `close()`: whatever is in progress gives up. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: DataChannelConnectionOptions) {
-    this.timeouts = { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.timeouts };
-    this.endpoint = options.endpoint;
-    options.log.addSecret(options.endpoint.tokenValue);
+    this.access = options.access;
+    options.log.addSecret(options.access.tokenValue);
   }
 
   /** Number of successful reconnects so far. */
@@ -95,9 +100,13 @@ export class DataChannelConnection implements FrameSink {
     return this.reconnects;
   }
 
-  /** Opens the first socket. Rejects with an SsmProxyError when it cannot. */
-  async connect(): Promise<void> {
-    const socket = await this.dial(this.endpoint);
+  /**
+   * Opens the first socket. Rejects with an SsmProxyError when it cannot, or with the abort
+   * reason when `signal` fires or `close()` is called first.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    const abort = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const socket = await this.dial(this.access, abort);
     if (this.state === 'closed') {
       socket.terminate();
       return;
@@ -122,11 +131,13 @@ export class DataChannelConnection implements FrameSink {
   }
 
   /** Ends the connection on purpose: close 1000, no reconnect. Waits up to `waitMs` for the close. */
-  close(waitMs = 1000): Promise<void> {
+  close(waitMs: number): Promise<void> {
     this.state = 'closed';
+    this.closing.abort(new SsmProxyError('internal', 'the data channel was closed'));
     this.stopPinging?.();
     const socket = this.socket;
     this.socket = undefined;
+    if (socket) this.options.receiver.detach();
     if (!socket || socket.readyState === socket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => {
       const cancel = this.options.scheduler.setTimeout(() => {
@@ -141,8 +152,8 @@ export class DataChannelConnection implements FrameSink {
     });
   }
 
-  private async dial(endpoint: StreamEndpoint): Promise<WebSocket> {
-    const streamUrl = rewriteStreamUrl(endpoint.streamUrl, this.options.streamEndpoint);
+  private async dial(access: StreamAccess, signal: AbortSignal): Promise<WebSocket> {
+    const streamUrl = rewriteStreamUrl(access.streamUrl, this.options.ssmmessagesEndpoint);
     let url: URL;
     try {
       url = new URL(streamUrl);
@@ -152,19 +163,20 @@ export class DataChannelConnection implements FrameSink {
     if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
       throw new SsmProxyError('protocol', `the StreamUrl is not a websocket URL (${url.protocol})`);
     }
-    const credentials = await this.options.credentials();
+    const credentials = await abortable(this.options.credentials(), signal);
     const headers = await signUpgradeHeaders(url, this.options.region, credentials);
     this.options.log.debug(`opening data channel ${describeEndpoint(streamUrl)}`);
     const agent = this.options.agentFor?.(url);
     const socket = await openWebSocket(streamUrl, {
       headers,
-      handshakeTimeoutMs: this.timeouts.upgradeMs,
+      handshakeTimeoutMs: this.options.timeouts.upgradeMs,
+      signal,
       ...(agent ? { agent } : {}),
     });
     socket.send(
       encodeOpenDataChannelInput({
         requestId: randomUUID(),
-        tokenValue: endpoint.tokenValue,
+        tokenValue: access.tokenValue,
         clientId: this.options.clientId,
         clientVersion: this.options.clientVersion,
       }),
@@ -173,28 +185,30 @@ export class DataChannelConnection implements FrameSink {
   }
 
   private adopt(socket: WebSocket): void {
-    const { scheduler, events, log } = this.options;
+    const { scheduler, receiver, log } = this.options;
     this.socket = socket;
     this.state = 'open';
     this.lastHeardAt = scheduler.now();
     socket.on('message', (data: Buffer) => {
       this.lastHeardAt = scheduler.now();
-      events.onFrame(data);
+      receiver.receive(data);
     });
     socket.on('pong', () => {
       this.lastHeardAt = scheduler.now();
     });
     socket.on('error', (error) => log.debug(`websocket error: ${error.message}`));
     socket.on('close', (code, reason) => this.socketClosed(socket, code, reason.toString('utf8')));
-    this.stopPinging = scheduler.setInterval(() => this.checkLiveness(socket), this.timeouts.pingIntervalMs);
+    this.stopPinging = scheduler.setInterval(() => this.checkLiveness(socket), this.options.timeouts.pingIntervalMs);
     socket.ping('keepalive');
-    events.onOpen(this);
+    if (this.incomingPaused) socket.pause();
+    receiver.attach(this);
+    this.options.events.onConnected?.();
   }
 
   private checkLiveness(socket: WebSocket): void {
     if (this.incomingPaused) this.lastHeardAt = this.options.scheduler.now();
     const silentFor = this.options.scheduler.now() - this.lastHeardAt;
-    if (silentFor > this.timeouts.livenessTimeoutMs) {
+    if (silentFor > this.options.timeouts.livenessTimeoutMs) {
       this.options.log.info(`no answer from the data channel for ${Math.round(silentFor / 1000)} s; reconnecting`);
       socket.terminate(); // 'close' follows and starts the reconnect
       return;
@@ -206,7 +220,7 @@ export class DataChannelConnection implements FrameSink {
     if (socket !== this.socket) return;
     this.socket = undefined;
     this.stopPinging?.();
-    this.options.events.onDisconnect();
+    this.options.receiver.detach();
     if (this.state === 'closed') return;
     const why = reason ? `${code} ${reason}` : `${code}`;
     if (code === 1003) {
@@ -215,25 +229,27 @@ export class DataChannelConnection implements FrameSink {
       return;
     }
     this.options.log.info(`data channel closed (${why}); resuming the session`);
+    this.options.events.onReconnecting?.();
     void this.reconnect();
   }
 
   private async reconnect(): Promise<void> {
     const { scheduler, log } = this.options;
+    const signal = this.closing.signal;
     this.state = 'reconnecting';
-    const deadline = scheduler.now() + this.timeouts.reconnectBudgetMs;
+    const deadline = scheduler.now() + this.options.timeouts.reconnectBudgetMs;
     let delayMs = 100 + Math.random() * 100;
     let lastError = 'no attempt made';
     while (this.state === 'reconnecting') {
       try {
-        const endpoint = await this.options.resume();
-        if (!endpoint) {
+        const access = await abortable(this.options.resume(signal), signal);
+        if (!access) {
           this.fail(new SsmProxyError('session-ended', 'the session was terminated by the service and cannot be resumed'));
           return;
         }
-        log.addSecret(endpoint.tokenValue);
-        this.endpoint = endpoint;
-        const socket = await this.dial(endpoint);
+        log.addSecret(access.tokenValue);
+        this.access = access;
+        const socket = await this.dial(access, signal);
         if (this.state !== 'reconnecting') {
           socket.terminate();
           return;
@@ -243,6 +259,7 @@ export class DataChannelConnection implements FrameSink {
         this.adopt(socket);
         return;
       } catch (error) {
+        if (signal.aborted) return; // closed on purpose meanwhile
         if (error instanceof SsmProxyError && (error.kind === 'access-denied' || error.kind === 'config')) {
           this.fail(error);
           return;
@@ -251,11 +268,11 @@ export class DataChannelConnection implements FrameSink {
         log.info(`resume failed: ${lastError}`);
       }
       if (scheduler.now() + delayMs > deadline) break;
-      await new Promise<void>((resolve) => scheduler.setTimeout(resolve, delayMs));
+      await sleep(scheduler, delayMs, signal);
       delayMs = Math.min(delayMs * 2, 5000);
     }
     if (this.state === 'reconnecting') {
-      const budget = Math.round(this.timeouts.reconnectBudgetMs / 1000);
+      const budget = Math.round(this.options.timeouts.reconnectBudgetMs / 1000);
       this.fail(new SsmProxyError('network', `lost the data channel and could not resume it within ${budget} s: ${lastError}`));
     }
   }
@@ -266,4 +283,16 @@ export class DataChannelConnection implements FrameSink {
     this.stopPinging?.();
     this.options.events.onFailure(error);
   }
+}
+
+function sleep(scheduler: Scheduler, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const cancel = scheduler.setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

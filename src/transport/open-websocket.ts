@@ -5,36 +5,56 @@ import { describeTlsFailure, tlsErrorCode } from '../network/network-errors.js';
 
 export interface OpenWebSocketOptions {
   headers: Record<string, string>;
+  /** Hard deadline for TCP, TLS, proxy CONNECT and the upgrade together: a stalled upgrade is a network failure. */
   handshakeTimeoutMs: number;
   /** HTTP(S) agent for proxies or custom CAs. */
   agent?: Agent;
+  /** Gives up at once (rejecting with the signal's reason) when aborted: a signal, the session ending. */
+  signal?: AbortSignal;
 }
 
 /**
  * Dials the data-channel websocket and resolves once it is open. Failures become one-line
  * SsmProxyErrors: a refused upgrade says the HTTP status (403: signature or permission),
- * anything else is a network error. The URL's query (it holds no secret) is left out of messages.
+ * anything else, a stalled upgrade included, is a network error. The URL's query (it holds no
+ * secret) is left out of messages.
  */
 export function openWebSocket(url: string, options: OpenWebSocketOptions): Promise<WebSocket> {
   const where = describeEndpoint(url);
   return new Promise((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
     const socket = new WebSocket(url, {
       headers: options.headers,
-      handshakeTimeout: options.handshakeTimeoutMs,
       perMessageDeflate: false,
       ...(options.agent ? { agent: options.agent } : {}),
     });
     let settled = false;
-    const fail = (error: SsmProxyError) => {
+    const onAbort = () => abandon(signal?.reason);
+    // ws's own handshakeTimeout is an idle timeout that a trickling peer can keep alive; this is a deadline.
+    const timer = setTimeout(() => {
+      const seconds = Math.round(options.handshakeTimeoutMs / 100) / 10;
+      abandon(new SsmProxyError('network', `the data channel at ${where} did not complete the websocket upgrade within ${seconds} s; check the network path to it`));
+    }, options.handshakeTimeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const abandon = (error: unknown) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners();
       socket.on('error', () => {}); // late errors of an abandoned socket are not news
       socket.terminate();
       reject(error);
     };
+    const fail = (error: SsmProxyError) => abandon(error);
     socket.once('open', () => {
       settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('unexpected-response');
       resolve(socket);
     });

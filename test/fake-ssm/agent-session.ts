@@ -175,7 +175,7 @@ export class AgentSession {
     const frame = encodeFrame({
       messageType,
       sequenceNumber: 0,
-      flags: HeaderFlag.ack,
+      flags: HeaderFlag.synFin,
       messageId: randomMessageId(),
       payloadType: PayloadType.none,
       payload,

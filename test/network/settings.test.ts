@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SsmProxyError } from '../../src/errors.js';
 import { bypassesProxy, describeNetwork, maskProxyUrl, parseNoProxy, resolveNetworkSettings } from '../../src/network/network-settings.js';
-import { parseStreamEndpoint, rewriteStreamUrl } from '../../src/transport/stream-url.js';
+import { parseStreamEndpoint } from '../../src/cli/ssmmessages-endpoint.js';
+import { rewriteStreamUrl } from '../../src/transport/stream-url.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ssm-proxy-settings-'));
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';

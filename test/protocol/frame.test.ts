@@ -179,7 +179,7 @@ describe('frame codec against the spec vectors (§4.6)', () => {
     const frame = encodeFrame({
       messageType: MessageType.acknowledge,
       sequenceNumber: 2 ** 40 + 7,
-      flags: HeaderFlag.ack,
+      flags: HeaderFlag.synFin,
       messageId: id,
       payloadType: PayloadType.none,
       payload: Buffer.alloc(0),

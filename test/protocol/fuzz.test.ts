@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { SsmProxyError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import {
   decodeAcknowledgement,
@@ -21,7 +20,9 @@ import {
   PayloadType,
   randomMessageId,
 } from '../../src/protocol/index.js';
-import { PortSession } from '../../src/session/port-session.js';
+import { portOverStdio } from '../../src/session/port-over-stdio.js';
+import { runSession } from '../../src/session/run-session.js';
+import type { FrameReceiver } from '../../src/transport/data-channel-connection.js';
 import { ManualScheduler } from '../helpers/manual-scheduler.js';
 import { seededRandom } from '../helpers/prng.js';
 
@@ -107,30 +108,51 @@ describe('fuzz: mutated frames never throw or hang', () => {
     assert.ok(rejected > 10_000, `a good share of mutations is rejected (${rejected})`);
   });
 
-  it('100 000 mutations through a live Port session and its channel, which still works afterwards', async () => {
+  it('100 000 mutations through a live Port session on the engine and its stream, which still works afterwards', async () => {
     const base = seeds();
     for (let round = 0; round < 20; round++) {
       const scheduler = new ManualScheduler();
       const out: Buffer[] = [];
-      const session = new PortSession({
-        input: new PassThrough(),
-        output: new Writable({ write: (chunk, _e, done) => (out.push(chunk), done()) }),
-        scheduler,
-        log: createLogger({ verbosity: 0, write: () => {} }),
-        clientVersion: '1.2.764.0',
-        target: 'i-0123456789abcdef0',
-      });
       const sent: Buffer[] = [];
-      session.attach({ sendFrame: (frame) => sent.push(Buffer.from(frame)) });
-      const ended = session.run().catch((error: unknown) => error);
+      let receiver: FrameReceiver | undefined;
+      const controller = new AbortController();
+      const ended = runSession({
+        api: {
+          startSession: async () => ({ sessionId: 's-1', tokenValue: 'token-value-1', streamUrl: 'wss://example/s-1' }),
+          resumeSession: async () => undefined,
+          terminateSession: async () => undefined,
+        },
+        request: { target: 'i-0123456789abcdef0' },
+        kind: portOverStdio({ input: new PassThrough(), output: new Writable({ write: (chunk, _e, done) => (out.push(chunk), done()) }) }),
+        connection: (setup) => ({
+          connect: async () => {
+            receiver = setup.receiver;
+            setup.receiver.attach({ sendFrame: (frame) => sent.push(Buffer.from(frame)) });
+            setup.events.onConnected?.();
+          },
+          close: async () => setup.receiver.detach(),
+          reconnectCount: 0,
+        }),
+        clientVersion: '1.2.764.0',
+        log: createLogger({ verbosity: 0, write: () => {} }),
+        scheduler,
+        signal: controller.signal,
+      });
+      for (let turn = 0; turn < 5 && !receiver; turn++) await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(receiver, 'the session connected');
       for (let i = 0; i < 5_000; i++) {
-        session.receive(mutate(base[int(base.length)]!));
+        receiver.receive(mutate(base[int(base.length)]!));
         if (i % 500 === 0) scheduler.advance(100);
       }
       scheduler.advance(60_000); // any timer (handshake timeout, stall) fires and settles the session
-      session.fail(new SsmProxyError('internal', 'fuzz round over'));
+      controller.abort('SIGTERM'); // ends it if nothing did
+      for (let turn = 0; turn < 100; turn++) {
+        scheduler.advance(100);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const outcome = await ended;
-      assert.ok(outcome instanceof SsmProxyError || (typeof outcome === 'object' && outcome !== null && 'reason' in outcome));
+      assert.ok(typeof outcome.end.reason === 'string' && Number.isInteger(outcome.exitCode));
+      assert.ok(outcome.end.reason !== 'failed' || outcome.end.error.kind !== 'internal', 'no internal error');
       for (const frame of sent) assert.ok(decodeFrame(frame).ok, 'everything the client sent is a valid frame');
     }
   });

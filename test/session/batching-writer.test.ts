@@ -126,4 +126,19 @@ describe('BatchingWriter', () => {
     assert.equal(writer.flush(), true, 'nothing pending: nothing to wait for');
     assert.equal(sink.writableLength, 3);
   });
+
+  it('idle() resolves when the last write completes, not before (no polling)', async () => {
+    const sink = new SlowSink(20);
+    const writer = new BatchingWriter(sink, 4096);
+    const data = seededBytes(50_000, 3);
+    for (let offset = 0; offset < data.length; offset += 1024) writer.write(data.subarray(offset, offset + 1024));
+    let idleAt = -1;
+    const idle = writer.idle().then(() => (idleAt = sink.received));
+    await tick();
+    assert.equal(idleAt, -1, 'not idle while writes are pending');
+    await idle;
+    assert.equal(idleAt, data.length, 'idle once the sink has every byte');
+    assert.equal(sink.digest(), sha256(data));
+    await writer.idle(); // nothing pending: at once
+  });
 });

@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { systemScheduler } from '../../src/scheduler.js';
 import type { SsmProxyError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
+import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
 import { DataChannelConnection } from '../../src/transport/data-channel-connection.js';
 
 /** A data-channel endpoint that accepts the upgrade and the first frame, then never answers again (no pongs). */
@@ -25,7 +26,12 @@ describe('DataChannelConnection liveness', () => {
     let disconnects = 0;
     const failed = new Promise<SsmProxyError>((resolve) => {
       const connection = new DataChannelConnection({
-        endpoint: { streamUrl: url, tokenValue: 'token-value-for-test' },
+        access: { streamUrl: url, tokenValue: 'token-value-for-test' },
+        receiver: {
+          receive: () => undefined,
+          attach: () => undefined,
+          detach: () => void disconnects++,
+        },
         region: 'us-east-1',
         clientId: 'client-1',
         clientVersion: '1.2.764.0',
@@ -36,13 +42,8 @@ describe('DataChannelConnection liveness', () => {
         },
         scheduler: systemScheduler,
         log: createLogger({ verbosity: 1, write: (line) => lines.push(line) }),
-        timeouts: { pingIntervalMs: 100, livenessTimeoutMs: 300 },
-        events: {
-          onFrame: () => undefined,
-          onOpen: () => undefined,
-          onDisconnect: () => void disconnects++,
-          onFailure: resolve,
-        },
+        timeouts: { ...SESSION_TIMEOUTS, pingIntervalMs: 100, livenessTimeoutMs: 300 },
+        events: { onFailure: resolve },
       });
       void connection.connect();
     });

@@ -19,26 +19,26 @@ import type { Cancel, Scheduler } from '../scheduler.js';
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {
   /**
-   * Sends one frame. The buffer stays the channel's: it is reused once the peer has acknowledged
-   * the frame, so a sink that keeps it past the call must copy it. (ws copies every frame it
-   * sends as a client, to mask it.)
+   * Sends one frame. The sink may keep the buffer, uncopied, until it is written (queued behind a
+   * full socket, corked for a batch): the stream never changes a buffer it handed over while that
+   * can still be queued. Stream frames come from reusable buffers that go back to the pool only
+   * once the peer has acknowledged them, that is after the peer has read a copy, so no queue still
+   * holds them; every acknowledgement is encoded into a buffer of its own. (Relying on ws to copy
+   * each client frame to mask it is not enough: ws skips the copy when the random mask is zero.)
    */
   sendFrame(frame: Buffer): void;
-  /**
-   * Stop / restart reading from the peer (TCP back-pressure on the websocket). The agent has no
-   * window and resends only its oldest unacknowledged message per tick (§6.4), so refusing to ack
-   * costs ~10 messages/s of recovery; not reading lets TCP and MGS hold the surplus instead.
-   */
+  /** Stop / restart reading from the peer (TCP back-pressure on the websocket; see `pauseReading`). */
   pauseIncoming?(): void;
   resumeIncoming?(): void;
 }
 
-export interface DataChannelHandler {
+export interface ReliableStreamHandler {
   /**
-   * One in-order stream message from the peer. The message is always consumed; return false
-   * when no more can be taken for now, and call `resumeDelivery()` once ready again.
+   * One in-order stream message from the peer, always consumed; it is acknowledged after this
+   * returns. `frame.payload` is a view into the socket's read buffer: copy what you keep. A
+   * consumer that cannot keep up calls `pauseReading()` (one back-pressure path for all).
    */
-  onStreamMessage(frame: Frame): boolean;
+  onStreamMessage(frame: Frame): void;
   /** channel_closed, publication messages and message types we do not know. */
   onControlMessage(frame: Frame): void;
   /** The in-flight window had been full and has room again. */
@@ -49,17 +49,15 @@ export interface DataChannelHandler {
   onStalled(): void;
 }
 
-export interface DataChannelOptions {
+export interface ReliableStreamOptions {
   /** `input_stream_data` for a client, `output_stream_data` for an agent. */
   outgoingMessageType: string;
   incomingMessageType: string;
   scheduler: Scheduler;
-  handler: DataChannelHandler;
+  handler: ReliableStreamHandler;
   /** Unacknowledged messages allowed in flight before `write()` reports the window full. */
   windowMessages?: number;
-  /** Acknowledged but undelivered bytes above which reading from the peer pauses. */
-  receiveHighWaterBytes?: number;
-  /** Hard cap on acknowledged but undelivered bytes; a message beyond it is left unacknowledged. */
+  /** Cap on out-of-order bytes waiting for a gap to fill; a message beyond it is left unacknowledged. */
   receiveBufferBytes?: number;
   resendTickMs?: number;
   maxRetransmissionTimeoutMs?: number;
@@ -67,7 +65,7 @@ export interface DataChannelOptions {
 }
 
 /** Counters for the -v summary and the benchmark. */
-export interface DataChannelStats {
+export interface ReliableStreamStats {
   messagesSent: number;
   payloadBytesSent: number;
   messagesReceived: number;
@@ -79,6 +77,7 @@ export interface DataChannelStats {
 
 /**
  * The reliable, ordered stream of one direction pair on top of data-channel frames (§5, §6).
+ * (AWS's "data channel" is the websocket itself; this is the reliability layer over it.)
  *
  * - Outgoing: every stream message gets the next sequence number and stays buffered until the
  *   peer acknowledges that sequence number (selective acks). It is buffered *before* sending, so a
@@ -86,21 +85,20 @@ export interface DataChannelStats {
  *   per-message exponential backoff; Karn's rule keeps resent messages out of the RTT estimate.
  * - Incoming: messages are acked once delivered or stored; out-of-order ones wait in a buffer;
  *   duplicates are re-acked (pitfall 7). A slow consumer pauses reading from the peer (TCP
- *   back-pressure through the sink) rather than refusing acks; only past a hard cap is a message
- *   left unacknowledged for the peer to resend.
+ *   back-pressure through the sink) rather than refusing acks; only past a hard cap on
+ *   out-of-order bytes is a message left unacknowledged for the peer to resend.
  * - Sequence numbers and buffers outlive sockets: `attach()` a new sink after a reconnect and
  *   everything unacknowledged is sent again (pitfall 8).
  */
-export class DataChannel {
-  private readonly options: Required<Omit<DataChannelOptions, 'handler' | 'scheduler'>>;
+export class ReliableStream {
+  private readonly options: Required<Omit<ReliableStreamOptions, 'handler' | 'scheduler'>>;
   private readonly scheduler: Scheduler;
-  private readonly handler: DataChannelHandler;
+  private readonly handler: ReliableStreamHandler;
   private readonly roundTrip: RoundTripEstimator;
 
   private sink: FrameSink | undefined;
   private nextSequence = 0;
   private readonly unacked = new SequenceRing<OutgoingFrame>();
-  private readonly acknowledgeBuffer = Buffer.allocUnsafeSlow(512);
   /** Buffers for full-size stream frames, the bulk of an upload. */
   private readonly framePool = new FramePool(encodedFrameLength(STREAM_CHUNK_SIZE));
   private windowWasFull = false;
@@ -108,11 +106,11 @@ export class DataChannel {
   private expectedSequence = 0;
   private readonly received = new Map<number, Frame>();
   private receivedBytes = 0;
-  private deliveryPaused = false;
-  private incomingPaused = false;
-  private readingHeld = false;
+  private readingPaused = false;
+  /** Resolved when nothing sent is left unacknowledged (see `allAcknowledged()`). */
+  private acknowledgedWaiters: (() => void)[] = [];
 
-  readonly stats: DataChannelStats = {
+  readonly stats: ReliableStreamStats = {
     messagesSent: 0,
     payloadBytesSent: 0,
     messagesReceived: 0,
@@ -126,17 +124,13 @@ export class DataChannel {
   private stopTicking: Cancel | undefined;
   private closed = false;
 
-  constructor(options: DataChannelOptions) {
+  constructor(options: ReliableStreamOptions) {
     this.scheduler = options.scheduler;
     this.handler = options.handler;
     this.options = {
       outgoingMessageType: options.outgoingMessageType,
       incomingMessageType: options.incomingMessageType,
       windowMessages: options.windowMessages ?? 1024,
-      // Pause at once: the handler keeps its own buffer, and messages held here are views into
-      // websocket read buffers, which would outlive young-generation collections (memory).
-      receiveHighWaterBytes: options.receiveHighWaterBytes ?? 0,
-      // Only what was already on its way when reading paused lands above the high-water mark.
       // Refusing a message is the last resort: the agent waits only ~2 s for acks once its side
       // ends (§10.2), so a message refused then may never come back.
       receiveBufferBytes: options.receiveBufferBytes ?? 64 * 1024 * 1024,
@@ -152,7 +146,7 @@ export class DataChannel {
   /** A socket is ready: send what the peer has not acknowledged yet, in order. */
   attach(sink: FrameSink): void {
     this.sink = sink;
-    if (this.incomingPaused) sink.pauseIncoming?.();
+    if (this.readingPaused) sink.pauseIncoming?.();
     this.lastProgressAt = this.scheduler.now();
     this.unacked.forEach((entry) => this.transmit(entry));
   }
@@ -202,8 +196,14 @@ export class DataChannel {
     return this.unacked.size;
   }
 
-  get roundTripMs(): number {
-    return this.roundTrip.smoothedRoundTripMs;
+  /**
+   * Resolves once every message written so far has been acknowledged (at once when none is
+   * waiting), or when the stream closes. An event, not a poll: the acknowledgement that empties
+   * the buffer resolves it.
+   */
+  allAcknowledged(): Promise<void> {
+    if (this.unacked.size === 0 || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.acknowledgedWaiters.push(resolve));
   }
 
   /** Feeds one websocket message from the peer. */
@@ -221,27 +221,24 @@ export class DataChannel {
     else this.handler.onControlMessage(frame);
   }
 
-  /** The handler can take messages again after returning false from `onStreamMessage`. */
-  resumeDelivery(): void {
-    this.deliveryPaused = false;
-    this.deliverReceived();
-    this.updateIncoming();
-  }
-
   /**
-   * Stops reading from the peer while messages keep being delivered: for a handler that buffers
-   * on its own and only needs the peer to slow down. Unlike a busy handler (`onStreamMessage`
-   * returning false), nothing is held back here, so no message waits in memory that a reader
-   * of the websocket already paid for. `releaseReading()` undoes it.
+   * Stops reading from the peer (TCP back-pressure on the socket) while messages keep being
+   * delivered: the consumer buffers what is already on its way and only needs the peer to slow
+   * down. Nothing is held back here, so no message waits in memory as a view of a socket read
+   * buffer (which would outlive young-generation collections). The agent has no window and
+   * resends only its oldest unacknowledged message per tick (§6.4), so refusing acks would cost
+   * ~10 messages/s of recovery; not reading lets TCP and MGS hold the surplus instead.
    */
-  holdReading(): void {
-    this.readingHeld = true;
-    this.updateIncoming();
+  pauseReading(): void {
+    if (this.readingPaused) return;
+    this.readingPaused = true;
+    this.sink?.pauseIncoming?.();
   }
 
-  releaseReading(): void {
-    this.readingHeld = false;
-    this.updateIncoming();
+  resumeReading(): void {
+    if (!this.readingPaused) return;
+    this.readingPaused = false;
+    this.sink?.resumeIncoming?.();
   }
 
   /** Stops timers; later frames are ignored. */
@@ -250,6 +247,7 @@ export class DataChannel {
     this.sink = undefined;
     this.stopTicking?.();
     this.stopTicking = undefined;
+    this.notifyAcknowledged();
   }
 
   private receiveStreamMessage(frame: Frame): void {
@@ -259,22 +257,21 @@ export class DataChannel {
       this.acknowledge(frame); // a duplicate: our earlier ack was lost (pitfall 7)
       return;
     }
-    if (sequence === this.expectedSequence && !this.deliveryPaused) {
-      // The hot path: in order and the handler is ready. Deliver, then ack (§5).
+    if (sequence === this.expectedSequence) {
+      // The hot path: in order. Deliver, then ack (§5).
       this.countReceived(frame);
       this.expectedSequence++;
-      this.deliveryPaused = !this.handler.onStreamMessage(frame);
+      this.handler.onStreamMessage(frame);
       this.acknowledge(frame);
       if (this.received.size > 0) this.deliverReceived();
       return;
     }
-    // No room: no ack, so the peer resends it once we have caught up.
+    // Ahead of a gap. No room: no ack, so the peer resends it once the gap is filled.
     if (this.receivedBytes + frame.payload.length > this.options.receiveBufferBytes) return;
     this.countReceived(frame);
     this.received.set(sequence, frame);
     this.receivedBytes += frame.payload.length;
     this.acknowledge(frame);
-    this.updateIncoming();
   }
 
   private countReceived(frame: Frame): void {
@@ -283,32 +280,20 @@ export class DataChannel {
   }
 
   private deliverReceived(): void {
-    while (!this.deliveryPaused && !this.closed) {
+    while (!this.closed) {
       const frame = this.received.get(this.expectedSequence);
       if (!frame) return;
       this.received.delete(this.expectedSequence);
       this.receivedBytes -= frame.payload.length;
       this.expectedSequence++;
-      this.deliveryPaused = !this.handler.onStreamMessage(frame);
+      this.handler.onStreamMessage(frame);
     }
-  }
-
-  /**
-   * Reading pauses while the handler holds it, or is busy *and* much is waiting. A gap alone
-   * never pauses it: the missing message is still to come from the peer.
-   */
-  private updateIncoming(): void {
-    const pause = this.readingHeld || (this.deliveryPaused && this.receivedBytes > this.options.receiveHighWaterBytes);
-    if (pause === this.incomingPaused) return;
-    this.incomingPaused = pause;
-    if (pause) this.sink?.pauseIncoming?.();
-    else this.sink?.resumeIncoming?.();
   }
 
   private acknowledge(frame: Frame): void {
     if (!this.sink || this.closed) return; // the peer will resend and we will ack the duplicate
-    // Sinks copy what they keep (see FrameSink), so one buffer serves every acknowledgement.
-    this.sink.sendFrame(encodeAcknowledgeFrame(frame, this.acknowledgeBuffer));
+    // A buffer of its own: the sink may still hold the previous acknowledgement (see FrameSink).
+    this.sink.sendFrame(encodeAcknowledgeFrame(frame));
   }
 
   private receiveAcknowledgement(frame: Frame): void {
@@ -327,10 +312,18 @@ export class DataChannel {
     this.unacked.delete(sequence);
     this.framePool.give(entry);
     this.lastProgressAt = now;
+    if (this.unacked.size === 0) this.notifyAcknowledged();
     if (this.windowWasFull && this.unacked.size <= this.options.windowMessages / 2) {
       this.windowWasFull = false;
       this.handler.onWritable();
     }
+  }
+
+  private notifyAcknowledged(): void {
+    if (this.acknowledgedWaiters.length === 0) return;
+    const waiters = this.acknowledgedWaiters;
+    this.acknowledgedWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private transmit(entry: OutgoingFrame): void {

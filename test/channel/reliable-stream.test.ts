@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DataChannel, type DataChannelHandler, type FrameSink } from '../../src/channel/data-channel.js';
+import { ReliableStream, type FrameSink, type ReliableStreamHandler } from '../../src/channel/reliable-stream.js';
 import { decodeFrame, encodeFrame, MessageType, PayloadType, randomMessageId, type Frame } from '../../src/protocol/index.js';
 import { ManualScheduler } from '../helpers/manual-scheduler.js';
 import { seededRandom } from '../helpers/prng.js';
@@ -17,7 +17,7 @@ interface LinkFaults {
 class LossyLink implements FrameSink {
   delivered = 0;
   dropped = 0;
-  private target: DataChannel | undefined;
+  private target: ReliableStream | undefined;
   private held: Buffer | undefined;
 
   constructor(
@@ -27,7 +27,7 @@ class LossyLink implements FrameSink {
     private readonly delayMs = 5,
   ) {}
 
-  connect(target: DataChannel): void {
+  connect(target: ReliableStream): void {
     this.target = target;
   }
 
@@ -60,17 +60,15 @@ class LossyLink implements FrameSink {
   }
 }
 
-class RecordingHandler implements DataChannelHandler {
+class RecordingHandler implements ReliableStreamHandler {
   readonly messages: Frame[] = [];
   readonly controls: Frame[] = [];
   protocolErrors = 0;
   writable = 0;
   stalled = 0;
-  acceptMore = true;
 
-  onStreamMessage(frame: Frame): boolean {
+  onStreamMessage(frame: Frame): void {
     this.messages.push(frame);
-    return this.acceptMore;
   }
   onControlMessage(frame: Frame): void {
     this.controls.push(frame);
@@ -86,19 +84,19 @@ class RecordingHandler implements DataChannelHandler {
   }
 }
 
-function pair(faults: LinkFaults, seed = 1, options: { windowMessages?: number; receiveBufferBytes?: number; receiveHighWaterBytes?: number } = {}) {
+function pair(faults: LinkFaults, seed = 1, options: { windowMessages?: number; receiveBufferBytes?: number } = {}) {
   const scheduler = new ManualScheduler();
   const random = seededRandom(seed);
   const clientHandler = new RecordingHandler();
   const agentHandler = new RecordingHandler();
-  const client = new DataChannel({
+  const client = new ReliableStream({
     outgoingMessageType: MessageType.inputStreamData,
     incomingMessageType: MessageType.outputStreamData,
     scheduler,
     handler: clientHandler,
     ...options,
   });
-  const agent = new DataChannel({
+  const agent = new ReliableStream({
     outgoingMessageType: MessageType.outputStreamData,
     incomingMessageType: MessageType.inputStreamData,
     scheduler,
@@ -124,7 +122,7 @@ function chunks(count: number, size = 1024): Buffer[] {
   return Array.from({ length: count }, () => randomBytes(size));
 }
 
-describe('DataChannel', () => {
+describe('ReliableStream', () => {
   it('delivers both directions in order over a perfect link, and acks everything', () => {
     const { scheduler, client, agent, clientHandler, agentHandler } = pair({});
     const up = chunks(300);
@@ -195,38 +193,7 @@ describe('DataChannel', () => {
     assert.equal(client.unackedCount, 0);
   });
 
-  it('stops delivering when the handler is busy and resumes without loss', () => {
-    const { scheduler, client, agent, clientHandler } = pair({});
-    clientHandler.acceptMore = false;
-    for (let i = 0; i < 50; i++) agent.write(PayloadType.output, Buffer.from(`d${i}`));
-    scheduler.advance(200);
-    assert.equal(clientHandler.messages.length, 1);
-    assert.equal(agent.unackedCount, 0); // stored and acked, not lost
-    clientHandler.acceptMore = true;
-    client.resumeDelivery();
-    assert.deepEqual(clientHandler.messages.map((m) => m.payload.toString()), [...Array(50).keys()].map((i) => `d${i}`));
-  });
-
-  it('pauses reading from the peer while a busy handler leaves much waiting, and resumes after', () => {
-    const { scheduler, client, agent, clientHandler, toAgent } = pair({}, 1, { receiveHighWaterBytes: 8 * 1024 });
-    const calls: string[] = [];
-    client.attach({
-      sendFrame: (frame) => toAgent.sendFrame(frame),
-      pauseIncoming: () => calls.push('pause'),
-      resumeIncoming: () => calls.push('resume'),
-    });
-    clientHandler.acceptMore = false;
-    for (let i = 0; i < 30; i++) agent.write(PayloadType.output, randomBytes(1024));
-    scheduler.advance(200);
-    assert.deepEqual(calls, ['pause'], 'paused once the waiting bytes passed the high-water mark');
-    assert.equal(agent.unackedCount, 0, 'nothing refused: all stored and acknowledged');
-    clientHandler.acceptMore = true;
-    client.resumeDelivery();
-    assert.deepEqual(calls, ['pause', 'resume']);
-    assert.deepEqual(clientHandler.messages.map((m) => m.sequenceNumber), [...Array(30).keys()]);
-  });
-
-  it('holdReading pauses the peer but keeps delivering what arrives; releaseReading resumes', () => {
+  it('pauseReading pauses the peer but keeps delivering what arrives; resumeReading resumes', () => {
     const { scheduler, client, agent, clientHandler, toAgent } = pair({}, 1);
     const calls: string[] = [];
     client.attach({
@@ -234,18 +201,30 @@ describe('DataChannel', () => {
       pauseIncoming: () => calls.push('pause'),
       resumeIncoming: () => calls.push('resume'),
     });
-    client.holdReading();
-    assert.deepEqual(calls, ['pause']);
+    client.pauseReading();
+    client.pauseReading();
+    assert.deepEqual(calls, ['pause'], 'one pause however often asked');
     for (let i = 0; i < 10; i++) agent.write(PayloadType.output, Buffer.from(`m${i}`));
     scheduler.advance(200);
     assert.equal(clientHandler.messages.length, 10, 'what was already on its way is delivered, not held');
     assert.equal(agent.unackedCount, 0);
-    client.releaseReading();
+    client.resumeReading();
+    assert.deepEqual(calls, ['pause', 'resume']);
+  });
+
+  it('a sink attached while reading is paused (a reconnect) is paused at once', () => {
+    const { client, toAgent } = pair({}, 1);
+    client.pauseReading();
+    client.detach();
+    const calls: string[] = [];
+    client.attach({ sendFrame: (frame) => toAgent.sendFrame(frame), pauseIncoming: () => calls.push('pause'), resumeIncoming: () => calls.push('resume') });
+    assert.deepEqual(calls, ['pause']);
+    client.resumeReading();
     assert.deepEqual(calls, ['pause', 'resume']);
   });
 
   it('a gap alone never pauses reading (the missing message must still come in)', () => {
-    const { scheduler, client, agent, toAgent } = pair({ reorder: 0.5 }, 3, { receiveHighWaterBytes: 1024 });
+    const { scheduler, client, agent, toAgent } = pair({ reorder: 0.5 }, 3);
     const calls: string[] = [];
     client.attach({ sendFrame: (frame) => toAgent.sendFrame(frame), pauseIncoming: () => calls.push('pause') });
     for (let i = 0; i < 50; i++) agent.write(PayloadType.output, randomBytes(1024));
@@ -254,25 +233,99 @@ describe('DataChannel', () => {
     assert.equal(agent.unackedCount, 0);
   });
 
-  it('drops what exceeds the receive buffer unacked and gets it again later', () => {
-    const { scheduler, client, agent, clientHandler } = pair({}, 1, { receiveBufferBytes: 10 * 1024 });
-    clientHandler.acceptMore = false;
+  it('drops what exceeds the out-of-order buffer unacked and gets it again later', () => {
+    const { scheduler, agent, clientHandler, toClient } = pair({}, 1, { receiveBufferBytes: 10 * 1024 });
+    // The first transmission of message 0 is lost: everything after it waits behind the gap.
+    let first = true;
+    agent.detach();
+    agent.attach({
+      sendFrame: (frame) => {
+        if (first) {
+          first = false;
+          return;
+        }
+        toClient.sendFrame(frame);
+      },
+    });
     for (let i = 0; i < 40; i++) agent.write(PayloadType.output, randomBytes(1024));
-    scheduler.advance(200);
-    assert.ok(agent.unackedCount > 0, 'some messages were not acked');
-    clientHandler.acceptMore = true;
-    client.resumeDelivery();
+    scheduler.advance(20);
+    assert.equal(clientHandler.messages.length, 0, 'nothing delivered across the gap');
+    // 10 KiB hold 10 of the 39 behind the gap; the other 29 and message 0 itself stay unacked.
+    assert.equal(agent.unackedCount, 30);
     scheduler.advance(20_000);
     assert.equal(clientHandler.messages.length, 40);
     assert.deepEqual(clientHandler.messages.map((m) => m.sequenceNumber), [...Array(40).keys()]);
     assert.equal(agent.unackedCount, 0);
   });
 
+  it('never changes a frame buffer a sink may still hold (a zero ws mask queues it uncopied)', () => {
+    const scheduler = new ManualScheduler();
+    const handler = new RecordingHandler();
+    const held: { frame: Buffer; copy: Buffer }[] = [];
+    const client = new ReliableStream({
+      outgoingMessageType: MessageType.inputStreamData,
+      incomingMessageType: MessageType.outputStreamData,
+      scheduler,
+      handler,
+    });
+    // A sink that queues every buffer by reference, as ws does when the mask is all zeros.
+    client.attach({ sendFrame: (frame) => held.push({ frame, copy: Buffer.from(frame) }) });
+    for (let sequence = 0; sequence < 200; sequence++) {
+      client.receive(
+        encodeFrame({
+          messageType: MessageType.outputStreamData,
+          sequenceNumber: sequence,
+          flags: 0,
+          messageId: randomMessageId(),
+          payloadType: PayloadType.output,
+          payload: Buffer.from(`m${sequence}`),
+        }),
+      );
+      client.write(PayloadType.output, Buffer.from(`up${sequence}`));
+    }
+    assert.equal(handler.messages.length, 200);
+    assert.equal(held.length, 400);
+    held.forEach(({ frame, copy }, index) => assert.ok(frame.equals(copy), `frame ${index} changed after it was handed to the sink`));
+    const acked = held
+      .map(({ frame }) => decodeFrame(frame))
+      .filter((decoded) => decoded.ok && decoded.value.messageType === 'acknowledge')
+      .map((decoded) => (decoded.ok ? /"AcknowledgedMessageSequenceNumber":(\d+)/.exec(decoded.value.payload.toString())![1] : ''));
+    assert.deepEqual(acked.map(Number), [...Array(200).keys()], 'each acknowledgement still names its own message');
+  });
+
+  it('allAcknowledged() settles on the acknowledgement that empties the buffer, not before', async () => {
+    const { scheduler, client } = pair({}, 1);
+    await client.allAcknowledged(); // nothing outstanding: at once
+    for (let i = 0; i < 5; i++) client.write(PayloadType.output, Buffer.from(`m${i}`));
+    let settled = false;
+    const waiting = client.allAcknowledged().then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    assert.equal(settled, false);
+    scheduler.advance(4); // the link delays each way by 5 ms
+    await Promise.resolve();
+    assert.equal(settled, false, 'nothing acknowledged yet');
+    scheduler.advance(10);
+    await waiting;
+    assert.equal(client.unackedCount, 0);
+  });
+
+  it('allAcknowledged() settles when the stream closes', async () => {
+    const { client } = pair({}, 1);
+    client.detach();
+    client.write(PayloadType.output, Buffer.from('never acked'));
+    const waiting = client.allAcknowledged();
+    client.close();
+    await waiting;
+    assert.equal(client.unackedCount, 1);
+  });
+
   it('re-acks a duplicate of an already delivered message', () => {
     const scheduler = new ManualScheduler();
     const handler = new RecordingHandler();
     const sent: Buffer[] = [];
-    const client = new DataChannel({
+    const client = new ReliableStream({
       outgoingMessageType: MessageType.inputStreamData,
       incomingMessageType: MessageType.outputStreamData,
       scheduler,
@@ -303,7 +356,7 @@ describe('DataChannel', () => {
   it('reports a stall when nothing is acknowledged for the stall timeout', () => {
     const scheduler = new ManualScheduler();
     const handler = new RecordingHandler();
-    const client = new DataChannel({
+    const client = new ReliableStream({
       outgoingMessageType: MessageType.inputStreamData,
       incomingMessageType: MessageType.outputStreamData,
       scheduler,
