@@ -203,7 +203,7 @@ export class ShellAgentSession {
     const frame = encodeFrame({
       messageType,
       sequenceNumber: 0,
-      flags: HeaderFlag.ack,
+      flags: HeaderFlag.synFin,
       messageId: randomMessageId(),
       payloadType: PayloadType.none,
       payload,

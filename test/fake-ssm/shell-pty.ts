@@ -5,10 +5,13 @@
  * shell. `kill()` ends the shell's whole process group.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 
 const HELPER = fileURLToPath(new URL('./shell-pty-helper.py', import.meta.url));
+/** Debian's python3 (CI installs it); a version manager's shim on PATH would rewrite the environment. */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 export interface ShellPtyHandlers {
   onData(chunk: Buffer): Promise<void>;
@@ -23,7 +26,7 @@ export class ShellPty {
   private exited = false;
 
   constructor(command: string[], options: { env: Record<string, string>; cwd?: string | undefined }, handlers: ShellPtyHandlers) {
-    this.child = spawn('python3', [HELPER, ...command], {
+    this.child = spawn(PYTHON, [HELPER, ...command], {
       env: options.env,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'ignore', 'pipe'],

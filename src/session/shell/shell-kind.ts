@@ -65,10 +65,12 @@ class ShellKind implements SessionKind {
 
   answerAction(action: RequestedClientAction, context: HandshakeContext): ActionAnswer | Promise<ActionAnswer> {
     if (action.actionType === 'SessionType') {
-      return answerSessionType(action, SHELL_SESSION_TYPES, {
-        kind: 'ssm-proxy shell',
-        hint: 'use a shell document such as SSM-SessionManagerRunShell; for AWS-StartSSHSession use ssm-proxy connect',
-      });
+      return answerSessionType(
+        action,
+        SHELL_SESSION_TYPES,
+        (name) =>
+          `the session document starts a ${name} session, not a shell; use a shell document such as SSM-SessionManagerRunShell (for AWS-StartSSHSession use ssm-proxy connect)`,
+      );
     }
     if (action.actionType === 'KMSEncryption') return this.startEncryption(action, context.signal);
     return refuseAction(action, this.name);
