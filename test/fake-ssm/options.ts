@@ -5,6 +5,7 @@ import type { PortForwardKnobs } from './port-forward-agent.js';
  * defaults once. The resolved object stays mutable and is read live, so a test can flip a knob
  * (for example `fake.options.startSessionError = 'AccessDeniedException'`) between two calls.
  */
+import type { ShellAgentOptions } from './shell-options.js';
 
 export type ApiErrorType =
   | 'AccessDeniedException'
@@ -82,6 +83,9 @@ export interface FakeSsmOptions {
   /** Send pause_publication then start_publication to the client every intervalMs after the handshake. */
   sendPublicationMessages?: boolean | { intervalMs: number };
 
+  /** The shell agent (SSM-SessionManagerRunShell sessions): shell-options.ts. */
+  shell?: ShellAgentOptions;
+
   // --- faults (applied to output_stream_data/acknowledge frames only, never channel_closed) ---
   faults?: {
     /** Seed of the PRNG so a failing run can be repeated exactly. Default 1. */
@@ -94,9 +98,9 @@ export interface FakeSsmOptions {
 }
 
 export type ResolvedFakeSsmOptions = Required<
-  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults' | 'portForward'>
+  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults' | 'shell' | 'portForward'>
 > &
-  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'portForward'> & {
+  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'shell' | 'portForward'> & {
     faults: Required<Pick<NonNullable<FakeSsmOptions['faults']>, 'seed'>> & NonNullable<FakeSsmOptions['faults']>;
   };
 

@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import { killAll } from '../e2e/processes.js';
 import { curlParallel, HttpFixture, KeepAliveClient } from './http-fixture.js';
 import { waitUntil } from './helpers.js';
-import { openTunnel, TARGET_ID } from './tunnel.js';
+import type { PortForwardAgent } from '../fake-ssm/port-forward-agent.js';
+import { openTunnel, TARGET_ID, type Tunnel } from './tunnel.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -17,6 +18,12 @@ const MiB = 1024 * KiB;
 /** 1 KiB–16 MiB: mostly small, a few large, ~60 MB in all for 50 requests. */
 const SIZES = [1 * KiB, 3 * KiB, 16 * KiB, 64 * KiB, 200 * KiB, 1 * MiB, 4 * MiB, 16 * MiB];
 const fiftyPaths = Array.from({ length: 50 }, (_, i) => `/f/${i === 7 || i === 33 ? 7 : i % 7}`);
+
+/** The fake agent's port plugin of the tunnel's (only) session. */
+function forwardAgent(tunnel: Tunnel): PortForwardAgent | undefined {
+  const agent = tunnel.fake.sessions()[0]?.agent;
+  return agent && 'forward' in agent ? agent.forward : undefined;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -65,7 +72,7 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
       assert.equal(late.equals(http.files.get('/f/3')!.body), true);
       idle.close();
       assert.deepEqual(tunnel.fake.records.sessionEnds, []);
-      const agent = tunnel.fake.sessions()[0]!.agent!.forward!;
+      const agent = forwardAgent(tunnel)!;
       assert.equal(agent.mode, 'multiplexed');
       // curl opened its connections at once (--parallel-immediate) and the agent held them together.
       assert.ok(agent.mux!.stats.maxOpen >= 40, `at most ${agent.mux!.stats.maxOpen} destination connections at once`);
@@ -87,7 +94,7 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
     });
     try {
       const big = curlParallel(tunnel.port, ['/f/7', '/f/6'], 2);
-      await waitUntil(() => (tunnel.fake.sessions()[0]?.agent?.forward?.mux?.stats.dialled ?? 0) >= 2, 10_000, 'both transfers to be connected');
+      await waitUntil(() => (forwardAgent(tunnel)?.mux?.stats.dialled ?? 0) >= 2, 10_000, 'both transfers to be connected');
       tunnel.fake.options.portForward!.destinations!['db.internal:5432'] = `127.0.0.1:${closedPort}`;
       const refused = await new Promise<{ bytes: number; how: string }>((resolve) => {
         const socket = connect({ host: '127.0.0.1', port: tunnel.port });
@@ -109,7 +116,7 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
       );
       const after = await curlParallel(tunnel.port, ['/f/4']);
       assert.deepEqual(after.shas, [http.files.get('/f/4')!.sha]);
-      assert.equal(tunnel.fake.sessions()[0]!.agent!.forward!.mux!.stats.dialFailures, 1);
+      assert.equal(forwardAgent(tunnel)!.mux!.stats.dialFailures, 1);
       assert.deepEqual(tunnel.fake.records.sessionEnds, []);
     } finally {
       await tunnel.close();
@@ -208,7 +215,7 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
       await waitUntil(() => idle.closed && busy.closed, 3000, 'both local connections to close');
       const ends = tunnel.fake.records.sessionEnds.map((end) => end.reason);
       assert.ok(ends.includes('terminate-flag') || ends.includes('terminate-api'), `session ends: ${ends.join(', ')}`);
-      await waitUntil(() => tunnel.fake.sessions()[0]!.agent!.forward!.mux!.stats.open === 0, 3000, 'the agent to close its destination connections');
+      await waitUntil(() => forwardAgent(tunnel)!.mux!.stats.open === 0, 3000, 'the agent to close its destination connections');
       // The process group is gone: nothing of ssm-proxy is left.
       assert.throws(() => process.kill(-tunnel.child.pid!, 0), /ESRCH/);
     } finally {
@@ -254,7 +261,7 @@ describe('ssm-proxy forward (basic mode, old agent)', () => {
       const second = await KeepAliveClient.open(tunnel.port);
       const secondBody = second.get('/f/4');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(tunnel.fake.sessions()[0]!.agent!.forward!.basicDials, 1);
+      assert.equal(forwardAgent(tunnel)!.basicDials, 1);
       // ...and is served once the first closes.
       first.close();
       assert.equal((await secondBody).equals(http.files.get('/f/4')!.body), true);
@@ -262,7 +269,7 @@ describe('ssm-proxy forward (basic mode, old agent)', () => {
       const third = await KeepAliveClient.open(tunnel.port);
       assert.equal((await third.get('/f/2')).equals(http.files.get('/f/2')!.body), true);
       third.close();
-      const agent = tunnel.fake.sessions()[0]!.agent!.forward!;
+      const agent = forwardAgent(tunnel)!;
       assert.equal(agent.mode, 'basic');
       assert.equal(agent.basicDials, 3);
       assert.equal(tunnel.fake.records.flags.filter((flag) => flag.name === 'DisconnectToPort').length >= 2, true);

@@ -6,6 +6,8 @@ import { forwardCommand } from './forward.js';
 import { installHostCommand } from './install-host.js';
 import { listHostsCommand } from './list-hosts.js';
 import { loginCommand } from './login.js';
+import { shellCommand } from './shell.js';
+import { startSessionCommand } from './start-session.js';
 import { uninstallHostCommand } from './uninstall-host.js';
 
 /** Every command the CLI offers, in the order --help lists them. */
@@ -13,6 +15,8 @@ import { uninstallHostCommand } from './uninstall-host.js';
 export const commands: CommandModule<any, any>[] = [
   connectCommand,
   forwardCommand,
+  shellCommand,
+  startSessionCommand,
   loginCommand,
   configureProfileCommand,
   installHostCommand,
