@@ -86,7 +86,7 @@ export class MuxForwarder implements Forwarder {
       return;
     }
     this.nextStreamId += 2;
-    const stream = new MuxStream(this.nextStreamId, socket, this.budget, this.options.session.scheduler.now());
+    const stream = new MuxStream(this.nextStreamId, socket, this.budget);
     this.streams.set(stream.id, stream);
     this.opened++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.streams.size);

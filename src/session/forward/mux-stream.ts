@@ -14,17 +14,13 @@ export class MuxStream {
   finReceived = false;
   bytesIn = 0;
   bytesOut = 0;
-  /** Paused by this stream's own side (not the shared window). */
-  readonly openedAt: number;
 
   constructor(
     readonly id: number,
     readonly socket: Socket,
     budget: OutputBudget,
-    now: number,
   ) {
     this.output = new LocalOutput(socket, budget);
-    this.openedAt = now;
   }
 
   /** `address:port` of the local client, for messages. */
