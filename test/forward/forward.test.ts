@@ -130,12 +130,17 @@ describe('ssm-proxy forward (multiplexed, through the fake agent)', () => {
     });
     try {
       assert.match(tunnel.readyLine, new RegExp(`→ ${TARGET_ID}:8080$`));
+      const acrossTheDrops = await KeepAliveClient.open(tunnel.port);
+      assert.ok((await acrossTheDrops.get('/f/1')).equals(http.files.get('/f/1')!.body));
       const paths = Array.from({ length: 20 }, (_, i) => `/f/${[5, 6, 4, 3][i % 4]}`);
       const result = await curlParallel(tunnel.port, paths, 20);
       assert.equal(result.code, 0, result.stderr);
       assert.deepEqual(result.shas, paths.map((path) => http.files.get(path)!.sha));
       const connections = tunnel.fake.records.connections.filter((record) => record.tokenOk).length;
       assert.ok(connections >= 3, `websocket connections: ${connections}`);
+      // A connection that was open (idle) across every recycle still works.
+      assert.ok((await acrossTheDrops.get('/f/5')).equals(http.files.get('/f/5')!.body));
+      acrossTheDrops.close();
       const later = await curlParallel(tunnel.port, ['/f/1']);
       assert.deepEqual(later.shas, [http.files.get('/f/1')!.sha]);
       assert.deepEqual(tunnel.fake.records.sessionEnds, []);
