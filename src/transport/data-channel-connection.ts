@@ -68,6 +68,8 @@ export interface DataChannelConnectionOptions {
   agentFor?: (url: URL) => Agent | undefined;
   /** `--ssmmessages-endpoint` (PrivateLink): dial this scheme+host+port instead of the StreamUrl's. */
   ssmmessagesEndpoint?: URL | undefined;
+  /** A connection opened ahead to the URL's host (warm-socket.ts), used by the first dial without an agent. */
+  takeWarmSocket?: (url: URL) => Duplex | undefined;
 }
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
@@ -194,11 +196,13 @@ export class DataChannelConnection implements FrameSink {
     const headers = await signUpgradeHeaders(url, this.options.region, credentials);
     this.options.log.debug(`opening data channel ${describeEndpoint(streamUrl)}`);
     const agent = this.options.agentFor?.(url);
+    const warm = agent ? undefined : this.options.takeWarmSocket?.(url);
     const socket = await openWebSocket(streamUrl, {
       headers,
       handshakeTimeoutMs: this.options.timeouts.upgradeMs,
       signal,
       ...(agent ? { agent } : {}),
+      ...(warm ? { socket: warm } : {}),
     });
     socket.send(
       encodeOpenDataChannelInput({
