@@ -103,15 +103,14 @@ describe('KMS refused', () => {
     assert.doesNotMatch(ran.stderr, /AKIDFAKESSMTEST|fake\/secret/);
   });
 
-  test('a kms:Decrypt the agent is denied ends the session with the agent\'s reason naming the key', async () => {
+  test('a kms:Decrypt the agent is denied is one line naming the key and the instance role\'s permission, exit 4', async () => {
     h.kms!.options.denyGenerateDataKey = false;
     h.kms!.options.denyDecrypt = true;
     const ran = await runPiped(h, ['shell', TARGET_ID], 'echo never\n');
-    assert.notEqual(ran.code, 0);
+    assert.equal(ran.code, 4, ran.stderr);
     const lines = errorLines(ran.stderr);
     assert.equal(lines.length, 1, ran.stderr);
-    assert.match(lines[0]!, /kms:Decrypt/);
-    assert.match(lines[0]!, new RegExp(h.kms!.keyArn));
+    assert.match(lines[0]!, new RegExp(`^ssm-proxy: the SSM agent on ${TARGET_ID} was denied kms:Decrypt on key ${h.kms!.keyArn}, .*User: .* is not authorized to perform: kms:Decrypt .*allow kms:Decrypt on that key for the instance's role`));
     assert.equal(ran.stdout, '');
   });
 });
