@@ -124,6 +124,8 @@ async function connect(args: ConnectArgs & { target: string; port: number }, log
       clientId: randomUUID(),
       agentFor: (url) => agentFor(agents, url),
       ssmmessagesEndpoint,
+      // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
+      warmUp: ssmmessagesEndpoint !== undefined || !(args['endpoint-url'] || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
     }),
     clientVersion: CLAIMED_PLUGIN_VERSION,
     log,

@@ -8,7 +8,7 @@ import {
 import type { ActionAnswer } from './session-kind.js';
 
 /**
- * Answers a SessionType action for a kind that speaks `sessionTypes` (§8.3). `refusal` says, for
+ * Answers a SessionType action for a kind that speaks `sessionTypes` (docs/protocol.md §8.3). `refusal` says, for
  * the user, why another session type cannot be served. `properties` checks the document's
  * Properties (e.g. a forward kind requires type LocalPortForwarding) and returns why they do not
  * fit, or undefined.
@@ -29,7 +29,7 @@ export function answerSessionType(
   return { status: 'success' };
 }
 
-/** Refuses an action the kind does not implement: the agent then cancels the session (§8.3). */
+/** Refuses an action the kind does not implement: the agent then cancels the session (docs/protocol.md §8.3). */
 export function refuseAction(action: RequestedClientAction, kind: string): ActionAnswer {
   return {
     status: 'unsupported',
@@ -39,7 +39,7 @@ export function refuseAction(action: RequestedClientAction, kind: string): Actio
 }
 
 /**
- * The HandshakeResponse for the kind's answers, one per requested action in order (§8.3), and
+ * The HandshakeResponse for the kind's answers, one per requested action in order (docs/protocol.md §8.3), and
  * the first refusal: any status other than success makes the agent cancel the session.
  */
 export function buildHandshakeResponse(

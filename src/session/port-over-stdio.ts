@@ -8,12 +8,12 @@ import type { ActionAnswer, SessionControl, SessionKind, SessionKindFactory } fr
 export interface PortOverStdioOptions {
   input: Readable;
   output: Writable;
-  /** Largest payload per message (§10.2, pitfall 25). */
+  /** Largest payload per message (docs/protocol.md §10.2, pitfall 25). */
   chunkSize?: number;
 }
 
 /**
- * A Port session over stdio (§10.2, the SSH ProxyCommand case): stdin → Output messages of at
+ * A Port session over stdio (docs/protocol.md §10.2, the SSH ProxyCommand case): stdin → Output messages of at
  * most 1 KiB, Output messages → stdout, with back-pressure both ways: a full in-flight window
  * pauses stdin, a full stdout pauses reading from the websocket. stdout receives stream bytes
  * and nothing else.

@@ -63,7 +63,13 @@ export interface ConnectionSetup {
   log: Logger;
 }
 
-export type ConnectionFactory = (setup: ConnectionSetup) => SessionConnection;
+export interface ConnectionFactory {
+  (setup: ConnectionSetup): SessionConnection;
+  /** Called as StartSession goes out: open what can be opened before the StreamUrl is known. */
+  warmUp?(): void;
+  /** Called once the session is over: release what `warmUp` opened and nobody used. */
+  coolDown?(): void;
+}
 
 /** Moments worth timing (-v, the benchmark). */
 export type SessionPhase = 'StartSession' | 'websocket' | 'handshake';
@@ -178,6 +184,7 @@ class SessionEngine implements ReliableStreamHandler {
     const { api, request, log, scheduler } = this.options;
     if (this.end) return;
     const abort = this.ending.signal;
+    this.options.connection.warmUp?.();
     try {
       log.info(`starting a session on ${request.target}`);
       this.session = await abortable(api.startSession(request, { signal: abort }), abort);
@@ -204,7 +211,7 @@ class SessionEngine implements ReliableStreamHandler {
       events: this.connectionEvents,
       resume: async (signal) => {
         const resumed = await api.resumeSession(session.sessionId, { signal });
-        // A resume may move the session to another URL (§11.2); keep the old one otherwise.
+        // A resume may move the session to another URL (docs/protocol.md §11.2); keep the old one otherwise.
         return resumed && { tokenValue: resumed.tokenValue, streamUrl: resumed.streamUrl || session.streamUrl };
       },
       timeouts: {
@@ -281,7 +288,7 @@ class SessionEngine implements ReliableStreamHandler {
     if (type === PayloadType.handshakeRequest) return this.onHandshakeRequest(frame.payload, kind);
     if (type === PayloadType.handshakeComplete) return this.onHandshakeComplete(frame.payload, kind);
     if (!this.streamOpened && type === PayloadType.output) {
-      // Without a handshake an agent starts a shell by sending output (§8.4); a Port session
+      // Without a handshake an agent starts a shell by sending output (docs/protocol.md §8.4); a Port session
       // never does, and stream bytes before HandshakeComplete are not the session's.
       if (kind.handshake === 'required' || this.handshakeRequested || this.state !== 'handshaking') {
         this.options.log.debug(`ignoring ${frame.payload.length} stream bytes before the handshake completed`);
@@ -310,7 +317,7 @@ class SessionEngine implements ReliableStreamHandler {
         this.kind?.onStreamState?.('resumed');
         return;
       default:
-        // Unknown types (agent_session_state, ...) are tolerated and ignored (§7, pitfall 24).
+        // Unknown types (agent_session_state, ...) are tolerated and ignored (docs/protocol.md §7, pitfall 24).
         this.options.log.debug(`ignoring ${frame.messageType || 'untyped'} message`);
     }
   }
@@ -417,7 +424,7 @@ class SessionEngine implements ReliableStreamHandler {
       }
     }
 
-    // Tell the agent when the end is ours (§10.6); it discards stream messages before HandshakeComplete.
+    // Tell the agent when the end is ours (docs/protocol.md §10.6); it discards stream messages before HandshakeComplete.
     if (flagDue(this.end!) && this.streamOpened && stream?.isAttached && !this.serviceClosed) {
       this.state = 'terminating';
       stream.write(PayloadType.flag, encodeFlag(FlagValue.terminateSession));
@@ -434,6 +441,7 @@ class SessionEngine implements ReliableStreamHandler {
     ]);
 
     this.state = 'ended';
+    this.options.connection.coolDown?.();
     stream?.close();
     this.kind?.dispose();
     if (this.framesDropped > 0) log.info(`dropped ${this.framesDropped} malformed frames during the session`);

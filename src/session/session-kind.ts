@@ -18,9 +18,12 @@
  *
  * A command (cli/<thing>-main.ts) stays thin: validate flags, resolve the AWS context, build the
  * kind factory, then `runSession({ api, request: { target, documentName, parameters }, kind,
- * connection, log, scheduler, signal })`, which resolves to `{ end, exitCode }` (it does not
- * throw for a failed session: `end.reason === 'failed'` carries the SsmProxyError to report).
- * The StartSession document and parameters are the command's choice, not the kind's.
+ * connection: websocketConnection({ region, credentials, clientId, agentFor, ssmmessagesEndpoint }),
+ * clientVersion, log, scheduler, signal, timeouts })` (session/run-session.ts; cli/connect-main.ts
+ * is the model), which resolves to `{ end, exitCode, ... }`. It does not throw for a failed
+ * session: `end.reason === 'failed'` carries the SsmProxyError to report (throw it). The
+ * StartSession document and parameters are the command's choice, not the kind's. Tests drive a
+ * kind in memory with test/session/engine-harness.ts (`engineWorld({ kind })`).
  *
  * Lifecycle, in the order the engine calls it (each at most once unless said otherwise):
  *   1. factory(session)        after StartSession answered: `session.sessionId` is known.
@@ -28,7 +31,7 @@
  *                              (docs/protocol.md §8.3). Not called when the agent does not handshake.
  *   3. start(...)              the stream is open: HandshakeComplete arrived, or (handshake
  *                              'optional') the first Output message came without any handshake
- *                              (§8.4) — that message is then delivered by `receive` right after.
+ *                              (docs/protocol.md §8.4) — that message is then delivered by `receive` right after.
  *   4. receive(...)            every in-order stream message from the agent except HandshakeRequest
  *                              and HandshakeComplete, from step 2 on (so a KMS shell sees its
  *                              EncChallengeRequest before `start`). Many times.
@@ -51,9 +54,9 @@ export type SessionKindFactory = (session: SessionControl) => SessionKind;
 /** What the engine gives a kind: facts about the session and the ways to act on it. */
 export interface SessionControl {
   readonly sessionId: string;
-  /** The StartSession target (instance or managed-node id), for messages and the KMS context (§9). */
+  /** The StartSession target (instance or managed-node id), for messages and the KMS context (docs/protocol.md §9). */
   readonly target: string;
-  /** The ClientVersion the engine claims (§8.5). */
+  /** The ClientVersion the engine claims (docs/protocol.md §8.5). */
   readonly clientVersion: string;
   readonly log: Logger;
   readonly scheduler: Scheduler;
@@ -64,7 +67,7 @@ export interface SessionControl {
    * Queues one client→agent stream message (`input_stream_data`) with this payload type. The
    * payload is encoded into the message before `send` returns: the caller may reuse its buffer.
    * Nothing is lost while the websocket is down; it is sent once a socket is up again.
-   * Keep payloads ≤ STREAM_CHUNK_SIZE for stream data (§10.2). Encrypting them (KMS) is the kind's job.
+   * Keep payloads ≤ STREAM_CHUNK_SIZE for stream data (docs/protocol.md §10.2). Encrypting them (KMS) is the kind's job.
    * Returns false when the in-flight window is full: stop producing until `onWritable()`.
    * Ignored (returns false) once the session is ending.
    */
@@ -97,7 +100,7 @@ export type KindEnd =
   /** Something the kind cannot go on with: exit with the error's code, its message on stderr. */
   | { reason: 'failed'; error: SsmProxyError };
 
-/** The kind's answer to one requested client action (§8.3). */
+/** The kind's answer to one requested client action (docs/protocol.md §8.3). */
 export type ActionAnswer =
   /** ActionStatus 1; `result` is the ActionResult (null when absent, as for SessionType). */
   | { status: 'success'; result?: unknown }
@@ -108,7 +111,7 @@ export type ActionAnswer =
   | { status: 'failed' | 'unsupported'; error: string; refusal: string };
 
 export interface HandshakeContext {
-  /** The whole request, e.g. AgentVersion for version gates (§8.5). */
+  /** The whole request, e.g. AgentVersion for version gates (docs/protocol.md §8.5). */
   readonly request: HandshakeRequest;
   /** Aborted when the session ends meanwhile. */
   readonly signal: AbortSignal;
@@ -116,7 +119,7 @@ export interface HandshakeContext {
 
 /** What the engine passes when the stream opens. */
 export interface StreamStart {
-  /** False when the agent skipped the handshake (shell without KMS, §8.1/§8.4). */
+  /** False when the agent skipped the handshake (shell without KMS, docs/protocol.md §8.1, §8.4). */
   readonly handshakeCompleted: boolean;
   /** HandshakeComplete's CustomerMessage (e.g. "This session is encrypted using AWS KMS."); '' when none. */
   readonly customerMessage: string;
@@ -129,7 +132,7 @@ export interface SessionKind {
   readonly name: string;
 
   /**
-   * 'required': the agent always handshakes (Port sessions, §8.1). Stream data before
+   * 'required': the agent always handshakes (Port sessions, docs/protocol.md §8.1). Stream data before
    *   HandshakeComplete is ignored, and no handshake within the handshake timeout ends the session.
    * 'optional': the agent handshakes only when it needs something (a Standard_Stream shell does only
    *   for KMS encryption). Without a HandshakeRequest, the first Output message starts the stream.
@@ -140,7 +143,7 @@ export interface SessionKind {
    * Answers one requested client action, in the order requested. The engine builds the
    * HandshakeResponse (ClientVersion, one ProcessedClientAction per action, Errors) and sends it
    * once every answer is in. May be async: the shell's KMSEncryption calls KMS GenerateDataKey
-   * and may turn encryption on here, before the EncChallengeRequest arrives (§9). A thrown error
+   * and may turn encryption on here, before the EncChallengeRequest arrives (docs/protocol.md §9). A thrown error
    * or rejection ends the session as failed (throw an SsmProxyError with the right kind).
    * `answerSessionType` and `refuseAction` (session/handshake.ts) cover the common cases.
    */
@@ -154,7 +157,7 @@ export interface SessionKind {
    * EncChallengeRequest (8), or anything else the agent sends — the kind decides, and logs and
    * ignores what it does not know. `payload` is a view into the websocket's read buffer, valid only
    * during the call: copy what you keep. Always consumed; for back-pressure see
-   * `session.pauseIncoming()`. The engine acknowledges the message after this returns (§5).
+   * `session.pauseIncoming()`. The engine acknowledges the message after this returns (docs/protocol.md §5).
    */
   receive(payloadType: number, payload: Buffer): void;
 
@@ -165,7 +168,7 @@ export interface SessionKind {
    * Optional news about the stream underneath. 'reconnecting': the websocket dropped and the
    * engine is resuming the session (what is sent meanwhile is kept and resent); 'connected': a
    * socket is up again (also after the first connect); 'paused' / 'resumed': the service asked
-   * the client to pause / start publication (§7; tolerated, need not be acted on).
+   * the client to pause / start publication (docs/protocol.md §7; tolerated, need not be acted on).
    */
   onStreamState?(state: 'reconnecting' | 'connected' | 'paused' | 'resumed'): void;
 

@@ -1,6 +1,7 @@
 import type { Agent } from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { DataChannelConnection } from '../transport/data-channel-connection.js';
+import { WarmSocket } from '../transport/warm-socket.js';
 import type { ConnectionFactory } from './run-session.js';
 
 export interface WebsocketConnectionOptions {
@@ -13,11 +14,24 @@ export interface WebsocketConnectionOptions {
   agentFor?: (url: URL) => Agent | undefined;
   /** `--ssmmessages-endpoint` (PrivateLink). */
   ssmmessagesEndpoint?: URL | undefined;
+  /** false: do not open the connection ahead of StartSession (default true). */
+  warmUp?: boolean;
 }
 
-/** The production connection: a SigV4-signed websocket to the StreamUrl (transport/). */
+/**
+ * The production connection: a SigV4-signed websocket to the StreamUrl (transport/). While
+ * StartSession is on the wire it opens TCP+TLS to where the StreamUrl will point
+ * (ssmmessages.REGION.amazonaws.com, or the PrivateLink endpoint), unless a proxy or custom CA
+ * is in play; the dial uses that connection if the StreamUrl goes there, and closes it otherwise.
+ */
 export function websocketConnection(options: WebsocketConnectionOptions): ConnectionFactory {
-  return (setup) =>
+  let warm: WarmSocket | undefined;
+  const takeWarmSocket = (url: URL) => {
+    const socket = warm?.take(url);
+    warm = undefined;
+    return socket;
+  };
+  const factory: ConnectionFactory = (setup) =>
     new DataChannelConnection({
       ...setup,
       region: options.region,
@@ -25,5 +39,18 @@ export function websocketConnection(options: WebsocketConnectionOptions): Connec
       credentials: options.credentials,
       ...(options.agentFor ? { agentFor: options.agentFor } : {}),
       ssmmessagesEndpoint: options.ssmmessagesEndpoint,
+      takeWarmSocket,
     });
+  factory.warmUp = () => {
+    if (options.warmUp === false) return;
+    const url = new URL(options.ssmmessagesEndpoint?.href ?? `wss://ssmmessages.${options.region}.amazonaws.com/`);
+    if (options.agentFor?.(url)) return; // a proxy or a custom CA: the agent dials
+    warm?.discard();
+    warm = new WarmSocket(url);
+  };
+  factory.coolDown = () => {
+    warm?.discard();
+    warm = undefined;
+  };
+  return factory;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type WebSocket from 'ws';
 import type { FrameSink } from '../channel/reliable-stream.js';
@@ -67,6 +68,8 @@ export interface DataChannelConnectionOptions {
   agentFor?: (url: URL) => Agent | undefined;
   /** `--ssmmessages-endpoint` (PrivateLink): dial this scheme+host+port instead of the StreamUrl's. */
   ssmmessagesEndpoint?: URL | undefined;
+  /** A connection opened ahead to the URL's host (warm-socket.ts), used by the first dial without an agent. */
+  takeWarmSocket?: (url: URL) => Duplex | undefined;
 }
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
@@ -89,6 +92,8 @@ export class DataChannelConnection implements FrameSink {
   private incomingPaused = false;
   /** Aborted by `close()`: whatever is in progress gives up. */
   private readonly closing = new AbortController();
+  /** The TCP socket corked for this turn's frames (see `batchThisTurn`). */
+  private corked: Duplex | undefined;
 
   constructor(private readonly options: DataChannelConnectionOptions) {
     this.access = options.access;
@@ -116,8 +121,32 @@ export class DataChannelConnection implements FrameSink {
 
   sendFrame(frame: Buffer): void {
     const socket = this.socket;
-    if (socket && socket.readyState === socket.OPEN) socket.send(frame);
+    if (!socket || socket.readyState !== socket.OPEN) return;
+    this.batchThisTurn(socket);
+    socket.send(frame);
   }
+
+  /**
+   * One write syscall per turn of the event loop instead of one per frame: the TCP socket under
+   * the websocket is corked at the first frame of a turn and uncorked once the turn's synchronous
+   * work is done (a microtask), so the frames and acks of one stdin chunk or one socket read leave
+   * together. ws corks and uncorks around each frame itself; corks nest, so nothing leaves before
+   * ours is undone. The buffers wait uncopied until then, which FrameSink allows.
+   */
+  private batchThisTurn(socket: WebSocket): void {
+    if (this.corked) return;
+    const raw = (socket as unknown as { _socket?: Duplex | null })._socket;
+    if (!raw || raw.destroyed) return;
+    raw.cork();
+    this.corked = raw;
+    queueMicrotask(this.uncork);
+  }
+
+  private readonly uncork = (): void => {
+    const raw = this.corked;
+    this.corked = undefined;
+    raw?.uncork();
+  };
 
   pauseIncoming(): void {
     this.incomingPaused = true;
@@ -167,11 +196,13 @@ export class DataChannelConnection implements FrameSink {
     const headers = await signUpgradeHeaders(url, this.options.region, credentials);
     this.options.log.debug(`opening data channel ${describeEndpoint(streamUrl)}`);
     const agent = this.options.agentFor?.(url);
+    const warm = agent ? undefined : this.options.takeWarmSocket?.(url);
     const socket = await openWebSocket(streamUrl, {
       headers,
       handshakeTimeoutMs: this.options.timeouts.upgradeMs,
       signal,
       ...(agent ? { agent } : {}),
+      ...(warm ? { socket: warm } : {}),
     });
     socket.send(
       encodeOpenDataChannelInput({

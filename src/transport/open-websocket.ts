@@ -1,4 +1,6 @@
 import type { Agent } from 'node:http';
+import { createConnection } from 'node:net';
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { SsmProxyError } from '../errors.js';
 import { describeTlsFailure, tlsErrorCode } from '../network/network-errors.js';
@@ -11,6 +13,8 @@ export interface OpenWebSocketOptions {
   agent?: Agent;
   /** Gives up at once (rejecting with the signal's reason) when aborted: a signal, the session ending. */
   signal?: AbortSignal;
+  /** A connection already open to the URL's host (warm-socket.ts); without an agent only. */
+  socket?: Duplex;
 }
 
 /**
@@ -31,6 +35,8 @@ export function openWebSocket(url: string, options: OpenWebSocketOptions): Promi
       headers: options.headers,
       perMessageDeflate: false,
       ...(options.agent ? { agent: options.agent } : {}),
+      // Asked once: ws follows no redirects unless told to.
+      ...(options.socket && !options.agent ? { createConnection: (() => options.socket) as unknown as typeof createConnection } : {}),
     });
     let settled = false;
     const onAbort = () => abandon(signal?.reason);

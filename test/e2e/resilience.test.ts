@@ -112,9 +112,9 @@ describe('resilience: every way a session ends is bounded and clear', () => {
   });
 
   /** `ssm-proxy connect` to the harness target with stdin left open, as under ssh. */
-  function spawnConnect() {
+  function spawnConnect(extraArgs: string[] = []) {
     const [program, ...prefix] = harness.ssmProxy;
-    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs()], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTracked(program!, [...prefix, ...harness.connectArgs(), ...extraArgs], { env: harness.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const output = { stderr: '' };
     child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk));
     return { child, output };
@@ -146,6 +146,38 @@ describe('resilience: every way a session ends is bounded and clear', () => {
     } finally {
       clearInterval(pump);
       await stopChild(child, 'SIGKILL', 1000);
+    }
+  });
+
+  it('SIGTERM while the websocket upgrade stalls: exit 143 within 1.5 s, the started session terminated', async () => {
+    // The data channel goes to a listener that accepts TCP and never answers the upgrade.
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentPort = (silent.address() as AddressInfo).port;
+    const { child, output } = spawnConnect(['--ssmmessages-endpoint', `http://127.0.0.1:${silentPort}`, '--handshake-timeout', '3']);
+    child.stdin!.on('error', () => undefined);
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+      child.once('exit', (code) => resolve({ code, at: performance.now() })),
+    );
+    try {
+      await harness.fake.waitFor(() => sockets.length > 0, 30_000, 'the websocket dial');
+      await new Promise((resolve) => setTimeout(resolve, 3500)); // past the handshake timeout: it must not apply to the upgrade
+      const signalledAt = performance.now();
+      child.kill('SIGTERM');
+      const { code, at } = await exited;
+      assert.equal(code, SIGNAL_EXIT_CODES.SIGTERM, output.stderr);
+      assert.ok(at - signalledAt < 1500, `exited ${Math.round(at - signalledAt)} ms after SIGTERM`);
+      assert.equal(output.stderr, '', 'no error line: the user ended it');
+      const sessionId = harness.fake.records.apiCalls.filter((c) => c.operation === 'StartSession').at(-1)!.sessionId;
+      assert.ok(harness.fake.records.apiCalls.some((c) => c.operation === 'TerminateSession' && c.sessionId === sessionId));
+    } finally {
+      await stopChild(child, 'SIGKILL', 1000);
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 

@@ -1,0 +1,53 @@
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+
+/**
+ * A TCP (and TLS) connection to the data-channel host, opened while StartSession is still on the
+ * wire, so the websocket upgrade does not pay for those round trips afterwards. Only for a direct
+ * connection with the default trust store: a proxy or a custom CA means an agent dials instead.
+ * Unused, it neither keeps the process alive nor survives `discard()`.
+ */
+export class WarmSocket {
+  private socket: Socket | undefined;
+  private readonly key: string;
+
+  constructor(url: URL) {
+    this.key = endpointKey(url);
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
+    const socket =
+      url.protocol === 'wss:'
+        ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'] })
+        : netConnect({ host, port });
+    socket.on('error', () => this.discard()); // the dial then opens its own connection and reports
+    socket.unref();
+    this.socket = socket;
+  }
+
+  /**
+   * The connection, when it goes where `url` goes and is still usable; it is then the caller's.
+   * Otherwise it is closed and undefined comes back. Either way, this object is spent.
+   */
+  take(url: URL): Socket | undefined {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return undefined;
+    if (socket.destroyed || endpointKey(url) !== this.key) {
+      socket.destroy();
+      return undefined;
+    }
+    socket.removeAllListeners('error');
+    socket.ref();
+    return socket;
+  }
+
+  discard(): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+}
+
+function endpointKey(url: URL): string {
+  const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
+  return `${url.protocol}//${url.hostname}:${port}`;
+}

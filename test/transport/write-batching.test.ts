@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { createLogger } from '../../src/log.js';
+import { systemScheduler } from '../../src/scheduler.js';
+import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
+import { DataChannelConnection } from '../../src/transport/data-channel-connection.js';
+import type { FrameSink } from '../../src/channel/reliable-stream.js';
+
+describe('DataChannelConnection write batching', () => {
+  it('sends the frames of one turn in one socket write, each still its own websocket message', { timeout: 10_000 }, async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const received: Buffer[] = [];
+    server.on('connection', (socket) => socket.on('message', (data: Buffer, isBinary) => isBinary && received.push(Buffer.from(data))));
+    let sink: FrameSink | undefined;
+    const connection = new DataChannelConnection({
+      access: { streamUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, tokenValue: 'token-value-for-test' },
+      receiver: { receive: () => undefined, attach: (given) => (sink = given), detach: () => undefined },
+      region: 'us-east-1',
+      clientId: 'client-1',
+      clientVersion: '1.2.764.0',
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+      resume: async () => undefined,
+      scheduler: systemScheduler,
+      log: createLogger({ verbosity: 0, write: () => undefined }),
+      timeouts: SESSION_TIMEOUTS,
+      events: { onFailure: (error) => assert.fail(error.message) },
+    });
+    try {
+      await connection.connect();
+      assert.ok(sink);
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the open frame and the first ping are out
+      const raw = (connection as unknown as { socket: { _socket: Duplex & { _writev?: unknown; _write: unknown } } }).socket._socket;
+      let writes = 0;
+      const writev = raw._writev as (...args: unknown[]) => void;
+      const write = raw._write as (...args: unknown[]) => void;
+      raw._writev = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return writev.apply(this, args);
+      };
+      raw._write = function (this: unknown, ...args: unknown[]) {
+        writes++;
+        return write.apply(this, args);
+      };
+      const frames = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1144, i));
+      for (const frame of frames) sink.sendFrame(frame);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(writes, 1, 'one write for the turn');
+      assert.equal(received.length, 50);
+      received.forEach((frame, i) => assert.ok(frame.equals(frames[i]!), `frame ${i} intact and in order`));
+    } finally {
+      await connection.close(300);
+      server.close();
+    }
+  });
+});
