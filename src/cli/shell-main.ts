@@ -151,6 +151,22 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
   });
   const documentName = request.documentName ?? DEFAULT_SHELL_DOCUMENT;
   log.info(`shell on ${request.target} with ${documentName}, region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''}`);
+  // The agent's own KMS refusal arrives as channel_closed text; turn it into the access-denied line.
+  let agentKmsDenial: string | undefined;
+  const sessionLog: Logger = {
+    get verbosity() {
+      return log.verbosity;
+    },
+    error: (message) => {
+      agentKmsDenial ??= describeAgentKmsDenial(message, request.target);
+      if (!agentKmsDenial) log.error(message);
+    },
+    warn: (message) => log.warn(message),
+    info: (message) => log.info(message),
+    debug: (message) => log.debug(message),
+    addSecret: (secret) => log.addSecret(secret),
+    close: () => {},
+  };
   const outcome = await runSession({
     api: ssm,
     request: { target: request.target, ...(request.documentName ? { documentName: request.documentName } : {}), ...(request.parameters ? { parameters: request.parameters } : {}) },
@@ -167,7 +183,7 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
       ssmmessagesEndpoint,
     }),
     clientVersion: CLAIMED_PLUGIN_VERSION,
-    log,
+    log: sessionLog,
     scheduler: systemScheduler,
     signal,
     timeouts: { handshakeMs: args['handshake-timeout'] * 1000, reconnectBudgetMs: args['reconnect-timeout'] * 1000 },
@@ -175,6 +191,7 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
   terminal.restore();
   const { end } = outcome;
   log.info(`session ${outcome.sessionId ?? '(none)'} ended (${end.reason}) after ${outcome.reconnects} reconnects`);
+  if (agentKmsDenial) throw new SsmProxyError('access-denied', agentKmsDenial);
   if (end.reason === 'closed-by-service' && outcome.sessionId) {
     process.stderr.write(`\n\nExiting session with sessionId: ${printable(outcome.sessionId)}.\n\n`);
   }
@@ -193,6 +210,18 @@ function explainStartSessionDenial(error: SsmProxyError, request: SessionRequest
   const instance = `arn:aws:ec2:${aws.region}:${account}:instance/${request.target}`;
   const document = `arn:aws:ssm:${aws.region}:${documentOwner}:document/${request.documentName}`;
   return new SsmProxyError('access-denied', `${error.message}; the policy must allow ssm:StartSession on both ${instance} and ${document}`);
+}
+
+/**
+ * The agent decrypts the data key with its instance role (docs/protocol.md §15.2); when KMS
+ * refuses, its handshake error comes back as the channel's closing text. One line naming the key,
+ * the permission and whose it must be; undefined for any other text.
+ */
+export function describeAgentKmsDenial(message: string, target: string): string | undefined {
+  if (!/kms:Decrypt/.test(message) || !/(AccessDenied|not authorized)/.test(message)) return undefined;
+  const key = /on resource: (arn:[^\s]+:kms:[^\s]+)/.exec(message)?.[1] ?? 'the session\'s KMS key';
+  const aws = /User: .*$/.exec(message)?.[0] ?? message.trim();
+  return `the SSM agent on ${target} was denied kms:Decrypt on key ${key}, so the session cannot be encrypted: ${printable(aws)}; allow kms:Decrypt on that key for the instance's role (instance profile)`;
 }
 
 /** SIGINT, SIGTERM and SIGHUP abort the returned signal (the engine then terminates the session). */

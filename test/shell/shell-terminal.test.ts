@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startTerminalHarness, type TerminalHarness } from './terminal-harness.js';
+import { sleep, startTerminalHarness, type TerminalHarness } from './terminal-harness.js';
 
 for (const kms of [false, true]) {
   describe(kms ? 'with KMS encryption' : 'in clear', () => {
@@ -55,6 +55,22 @@ for (const kms of [false, true]) {
     await h.sendText('echo alive-$((6*7))');
     await h.sendKeys('Enter');
     await h.waitForScreen(/\nalive-42\n/, 10_000, 'the shell answering after Ctrl-C');
+  });
+
+  test('Ctrl-Z and Ctrl-\\ go to the remote side as bytes: ssm-proxy is neither stopped nor killed', async () => {
+    await h.sendText('clear; sleep 30');
+    await h.sendKeys('Enter');
+    await sleep(500);
+    await h.sendKeys('C-z');
+    await h.waitForScreen(/Stopped[\s\S]*remote\$\s*$/, 10_000, 'the remote job control to stop sleep');
+    await h.sendText('kill -9 %1; clear; sleep 30');
+    await h.sendKeys('Enter');
+    await sleep(500);
+    await h.sendKeys('C-\\');
+    await h.waitForScreen(/remote\$\s*$/, 10_000, 'the prompt after Ctrl-\\ quit sleep');
+    await h.sendText('echo "survived $((40+2))"');
+    await h.sendKeys('Enter');
+    await h.waitForScreen(/\nsurvived 42\n/, 10_000, 'the shell answering');
   });
 
   test('less opens full screen and quits', async () => {

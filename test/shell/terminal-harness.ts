@@ -43,6 +43,8 @@ export interface TerminalHarness {
   ssmProxy(args: string[]): string[];
   /** Runs `ssm-proxy shell <target> [extra]` in a new tmux session; resolves once it started. */
   startShell(extra?: string[]): Promise<void>;
+  /** Runs any program (argv) in the pane instead, with the same stty/exit recording. */
+  startCommand(argv: string[]): Promise<void>;
   tmux(args: string[]): Promise<string>;
   sendKeys(...keys: string[]): Promise<void>;
   sendText(text: string): Promise<void>;
@@ -105,8 +107,9 @@ export async function startTerminalHarness(options: TerminalHarnessOptions = {})
       env,
       ssmProxy,
       tmux,
-      async startShell(extra = []) {
-        const argv = ssmProxy(['shell', TARGET_ID, ...extra]).map(shellQuote).join(' ');
+      startShell: (extra = []) => harness.startCommand(ssmProxy(['shell', TARGET_ID, ...extra])),
+      async startCommand(words) {
+        const argv = words.map(shellQuote).join(' ');
         // The pane: record the terminal, run ssm-proxy, record its status and the terminal again.
         await writeFile(
           script,
