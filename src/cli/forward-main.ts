@@ -182,6 +182,8 @@ async function forward(
       clientId: randomUUID(),
       agentFor: (url) => agentFor(agents, url),
       ssmmessagesEndpoint,
+      // As connect: the data-channel host is only predictable for AWS's own endpoints or the override.
+      warmUp: ssmmessagesEndpoint !== undefined || !(args['endpoint-url'] || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
     }),
     clientVersion: CLAIMED_PLUGIN_VERSION,
     log,
