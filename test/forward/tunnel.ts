@@ -74,7 +74,6 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
   let stdout = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  const started = performance.now();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );
@@ -104,7 +103,6 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
     await cleanup();
     throw error;
   });
-  void started;
   return {
     fake,
     child,
