@@ -75,6 +75,22 @@ describe('multiplexed port forwarding against the fake agent (in memory)', () =>
     }
   });
 
+  it('300 short connections, 30 at a time, leave no stream, slab or destination connection behind', async () => {
+    const tunnel = await openTunnel(() => ({ host: '127.0.0.1', port: destination.port }));
+    try {
+      for (let batch = 0; batch < 10; batch++) {
+        const results = await Promise.all(Array.from({ length: 30 }, (_, i) => exchange(tunnel.listener.port, 50, 2000, batch * 100 + i)));
+        for (const result of results) assert.equal(result.echoedSha, result.uploadSha);
+      }
+      const kind = tunnel.session.kind as unknown as { openConnections: number };
+      await waitUntil(() => kind.openConnections === 0 && tunnel.session.agent.stats.open === 0, 5000, 'every stream to close');
+      assert.equal(tunnel.bufferedBytes(), 0);
+      assert.equal(tunnel.session.agent.stats.streamsOpened, 300);
+    } finally {
+      await tunnel.session.close();
+    }
+  });
+
   it('a destination that refuses closes that connection alone, with a warning naming host:port', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

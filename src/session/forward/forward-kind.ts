@@ -106,6 +106,11 @@ class PortForwardKind implements SessionKind {
     options.onReady({ mode, agentVersion: stream.agentVersion, sessionId: session.sessionId });
   }
 
+  /** Local connections being carried (or waiting, in basic mode). */
+  get openConnections(): number {
+    return this.forwarder?.openConnections ?? 0;
+  }
+
   /** Bytes held for local readers (output budget slabs in use), for tests and the benchmark. */
   get bufferedBytes(): number {
     return this.forwarder?.bufferedBytes ?? 0;
