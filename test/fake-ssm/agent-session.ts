@@ -2,7 +2,8 @@
  * One Port session as the client sees it through MGS (§12): the agent's handshake, the reliable
  * streams in both directions, the TCP relay, flags, and MGS's channel_closed / recycle / idle
  * behaviour. State lives per *session*, not per socket: a client that resumes and reconnects
- * continues the same sequence spaces, and unacked messages are resent on the new socket (§11.2).
+ * continues the same sequence spaces, and unacked messages are resent on the new socket the way the
+ * agent does it: the oldest one per tick, once its RTO has expired (§6.4, §11.2).
  *
  * All frames to the client pass `sendStreamOrAck` / `sendControl`, all frames from the client pass
  * `fromClient`: the two choke points where faults are injected and frames are counted.
@@ -12,7 +13,6 @@ import {
   ActionStatus,
   decodeAcknowledgement,
   decodeFlag,
-  decodeFrame,
   decodeHandshakeResponse,
   encodeAcknowledgeFrame,
   encodeChannelClosed,
@@ -30,6 +30,7 @@ import {
   type Frame,
 } from '../../src/protocol/index.js';
 import { seededRandom } from '../helpers/prng.js';
+import { readLikeAgent } from './agent-reader.js';
 import { corruptDigest, FaultInjector } from './faults.js';
 import { IncomingStream, type Delivery } from './incoming-stream.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
@@ -67,6 +68,9 @@ export class AgentSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private lastActivity = 0;
   private publicationTimer: NodeJS.Timeout | undefined;
+  private readonly flagsSeen = new Map<number, FlagRecord>();
+  /** Woken when a client socket is attached (the agent's pause ends, §7). */
+  private attachWaiters: (() => void)[] = [];
 
   constructor(
     private readonly entry: SessionEntry,
@@ -119,12 +123,13 @@ export class AgentSession {
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
     });
-    if (this.handshake === 'not-started') {
-      this.startHandshake();
-    } else {
-      this.outgoing.retransmitAll();
-    }
+    // On a new socket the agent resends nothing at once: its scheduler sends the oldest unacked
+    // message on the next tick whose RTO has expired, then one per tick (docs/protocol.md §6.4).
+    if (this.handshake === 'not-started') this.startHandshake();
     this.resetIdleTimer();
+    const waiters = this.attachWaiters;
+    this.attachWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   /** Ends the session once: record why, close the destination, channel_closed + close 1000. */
@@ -201,18 +206,45 @@ export class AgentSession {
   // ---- frames from the client -----------------------------------------------------------
 
   private fromClient(data: Buffer): void {
-    if (this.ended) return;
+    // After the end only flags are still noted (MGS saw them); see handleClientFrame.
+    if (this.ended) return this.handleClientFrame(data);
     this.fromClientFaults.pass(data, (bytes) => this.handleClientFrame(bytes));
   }
 
+  /** Records a Flag message once per sequence number, when it first reaches the service. */
+  private noteFlag(frame: Frame): void {
+    if (this.flagsSeen.has(frame.sequenceNumber)) return;
+    const decoded = decodeFlag(frame.payload);
+    const flag = decoded.ok ? decoded.value : -1;
+    const record: FlagRecord = {
+      sessionId: this.entry.sessionId,
+      flag,
+      name: flagName(flag),
+      sequenceNumber: frame.sequenceNumber,
+      afterEnd: this.ended,
+      processed: false,
+    };
+    this.flagsSeen.set(frame.sequenceNumber, record);
+    this.records.flags.push(record);
+  }
+
   private handleClientFrame(data: Buffer): void {
-    if (this.ended) return;
-    const decoded = decodeFrame(data);
-    if (!decoded.ok) {
-      this.records.clientToServer.invalid++;
+    const read = readLikeAgent(data);
+    const counters = this.records.clientToServer;
+    if (!read.ok) {
+      if (!this.ended) {
+        if (read.problem === 'would-hang') counters.wouldHangAgent++;
+        else counters.invalid++;
+      }
       return;
     }
-    const frame = decoded.value;
+    const frame = read.frame;
+    if (!this.ended) {
+      if (!read.digestMatches) counters.digestMismatches++;
+      if (!read.payloadLengthMatches) counters.payloadLengthMismatches++;
+    }
+    if (frame.messageType === MessageType.inputStreamData && frame.payloadType === PayloadType.flag) this.noteFlag(frame);
+    if (this.ended) return;
     countFrame(this.records.clientToServer, frame.messageType);
     switch (frame.messageType) {
       case MessageType.acknowledge: {
@@ -243,7 +275,7 @@ export class AgentSession {
       case PayloadType.output:
         return this.writeToTarget(frame.payload);
       case PayloadType.flag:
-        this.onFlag(frame.payload);
+        this.onFlag(frame);
         return 'delivered';
       default:
         return 'delivered';
@@ -270,19 +302,12 @@ export class AgentSession {
     return 'delivered';
   }
 
-  private onFlag(payload: Buffer): void {
-    const decoded = decodeFlag(payload);
+  private onFlag(frame: Frame): void {
+    const decoded = decodeFlag(frame.payload);
     if (!decoded.ok) return;
     const flag = decoded.value;
-    const name: FlagRecord['name'] =
-      flag === FlagValue.terminateSession
-        ? 'TerminateSession'
-        : flag === FlagValue.disconnectToPort
-          ? 'DisconnectToPort'
-          : flag === FlagValue.connectToPortError
-            ? 'ConnectToPortError'
-            : 'Unknown';
-    this.records.flags.push({ sessionId: this.entry.sessionId, flag, name });
+    const record = this.flagsSeen.get(frame.sequenceNumber);
+    if (record) record.processed = true;
     // End after the flag's ack has gone out (deliver returns first, then the stream acks).
     if (flag === FlagValue.terminateSession) setImmediate(() => this.end('terminate-flag', ''));
     // For an SSH-type session closing the destination ends the session (§10.5).
@@ -385,10 +410,24 @@ export class AgentSession {
     }
   }
 
-  /** Waits while too much is unacked or queued on the socket, keeping memory bounded. */
+  /**
+   * Waits while too much is unacked or queued on the socket, keeping memory bounded, and while no
+   * client socket is attached: MGS pauses the agent while the client is away (pause_publication,
+   * docs/protocol.md §7), and a paused agent stops reading its TCP connection.
+   */
   private async capacity(): Promise<void> {
     for (;;) {
       if (this.ended) return;
+      if (!this.socket) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 50);
+          this.attachWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        continue;
+      }
       const buffered = this.socket?.bufferedAmount ?? 0;
       if (this.outgoing.unackedCount < this.options.maxUnacked && buffered < MAX_SOCKET_BUFFERED) return;
       await this.outgoing.belowLimit(this.options.maxUnacked);
@@ -464,6 +503,19 @@ export class AgentSession {
       sessionId: this.entry.sessionId,
       output,
     });
+  }
+}
+
+function flagName(flag: number): FlagRecord['name'] {
+  switch (flag) {
+    case FlagValue.terminateSession:
+      return 'TerminateSession';
+    case FlagValue.disconnectToPort:
+      return 'DisconnectToPort';
+    case FlagValue.connectToPortError:
+      return 'ConnectToPortError';
+    default:
+      return 'Unknown';
   }
 }
 

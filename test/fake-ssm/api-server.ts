@@ -1,5 +1,6 @@
 /**
- * The SSM JSON 1.1 API (§2.1): POST / with X-Amz-Target AmazonSSM.<Operation>. Answers the way
+ * The SSM JSON 1.1 API (docs/protocol.md §2.1): POST / with X-Amz-Target AmazonSSM.<Operation>,
+ * SigV4-verified like AWS when `verifySignature` names the known credentials. Answers the way
  * the AWS endpoint does for @aws-sdk/client-ssm: application/x-amz-json-1.1 bodies, an
  * x-amzn-RequestId header on every answer, and errors as HTTP 400 `{"__type","message"}`.
  */
@@ -7,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResolvedFakeSsmOptions, ApiErrorType } from './options.js';
 import type { ApiCallRecord, ApiOperation, FakeSsmRecords } from './records.js';
-import { parseAuthorization } from './sigv4-check.js';
+import { parseAuthorization, verifySignature, type SignatureFault } from './sigv4-check.js';
 import { cellNumber, type SessionEntry, type SessionStore } from './session-store.js';
 import { isShellDocument } from './shell-agent-session.js';
 
@@ -78,6 +79,19 @@ function decide(context: ApiContext, request: IncomingMessage, raw: Buffer, reco
   }
   if (record.credentialRegion !== context.options.region) {
     return fail(400, 'InvalidSignatureException', `Credential should be scoped to a valid region. `);
+  }
+  const known = context.options.verifySignature;
+  if (known) {
+    const result = verifySignature(
+      { method: request.method ?? 'POST', url: request.url ?? '/', rawHeaders: request.rawHeaders, body: raw },
+      {
+        secretFor: (accessKeyId) => (accessKeyId === known.accessKeyId ? known.secretAccessKey : undefined),
+        service: 'ssm',
+        region: context.options.region,
+      },
+    );
+    record.signatureOk = result.ok;
+    if (!result.ok) return signatureFailure(result.fault, result.reason);
   }
   if (!record.contentType.startsWith(JSON_1_1)) return fail(400, 'UnknownOperationException', '');
   let input: Record<string, unknown>;
@@ -194,6 +208,27 @@ function readParameters(value: unknown): Record<string, string[]> {
 function operationOf(amzTarget: string): ApiOperation {
   const match = /^AmazonSSM\.(StartSession|ResumeSession|TerminateSession)$/.exec(amzTarget);
   return match ? (match[1] as ApiOperation) : 'Unknown';
+}
+
+/** AWS's answers to a bad signature on a JSON 1.1 API (docs/protocol.md §3.3). */
+function signatureFailure(fault: SignatureFault, reason: string): Outcome {
+  switch (fault) {
+    case 'unknown-key':
+      return fail(400, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+    case 'incomplete':
+      return fail(400, 'IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature.');
+    case 'expired':
+      return fail(400, 'InvalidSignatureException', `Signature expired: ${reason}`);
+    case 'host-unsigned':
+      return fail(400, 'InvalidSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    default:
+      return fail(
+        400,
+        'InvalidSignatureException',
+        'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. ' +
+          `Consult the service documentation for details. (${reason})`,
+      );
+  }
 }
 
 function fail(status: number, type: string, message: string): Outcome {

@@ -243,7 +243,9 @@ describe('fake SSM data channel', () => {
     const seq = client.sendFlag(FlagValue.terminateSession);
     await client.waitFor(() => client.closed !== undefined, 5000, 'close');
     assert.ok(client.acksReceived.includes(seq), 'flag acked before the close');
-    assert.deepEqual(fake.records.flags, [{ sessionId: session.SessionId, flag: 2, name: 'TerminateSession' }]);
+    assert.deepEqual(fake.records.flags, [
+      { sessionId: session.SessionId, flag: 2, name: 'TerminateSession', sequenceNumber: seq, afterEnd: false, processed: true },
+    ]);
     assert.equal(fake.records.sessionEnds[0]!.reason, 'terminate-flag');
     assert.equal(client.closed!.code, 1000);
   });
@@ -252,9 +254,11 @@ describe('fake SSM data channel', () => {
     const fake = await fakeWith();
     const { session, client } = await connected(fake);
     await client.waitFor(() => client.handshakeComplete, 5000, 'HandshakeComplete');
-    client.sendFlag(FlagValue.disconnectToPort);
+    const seq = client.sendFlag(FlagValue.disconnectToPort);
     await client.waitFor(() => client.closed !== undefined, 5000, 'close');
-    assert.deepEqual(fake.records.flags, [{ sessionId: session.SessionId, flag: 1, name: 'DisconnectToPort' }]);
+    assert.deepEqual(fake.records.flags, [
+      { sessionId: session.SessionId, flag: 1, name: 'DisconnectToPort', sequenceNumber: seq, afterEnd: false, processed: true },
+    ]);
     assert.equal(fake.records.sessionEnds[0]!.reason, 'disconnect-to-port');
   });
 

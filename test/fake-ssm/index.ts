@@ -1,6 +1,7 @@
 /**
  * A fake of the SSM API + MGS + SSM Agent on one loopback port, speaking the real wire protocol
- * (see ../../../shared/ssm-data-channel.md §12). Tests point ssm-proxy at `endpointUrl`.
+ * (docs/protocol.md §12). Tests point ssm-proxy at `endpointUrl`. In this folder's comments, "§N"
+ * and "pitfall N" refer to docs/protocol.md.
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';

@@ -35,8 +35,17 @@ export interface FakeSsmOptions {
   // --- websocket upgrade ---
   /** Reject upgrades without an `Authorization: AWS4-HMAC-SHA256 …ssmmessages…` header (403). Default true. */
   requireSigV4?: boolean;
-  /** Recompute the upgrade's SigV4 signature with these credentials and reject a mismatch (403). */
+  /**
+   * Verify SigV4 signatures as AWS does (docs/protocol.md §3.3) on the websocket upgrade (403 when
+   * wrong) and on every API call (HTTP 400 InvalidSignatureException / UnrecognizedClientException),
+   * knowing only these credentials.
+   */
   verifySignature?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * How long after issue a StartSession/ResumeSession token can open the data channel. AWS: "valid
+   * only long enough to ensure the connection is successful". Default 60 000.
+   */
+  tokenLifetimeMs?: number;
 
   // --- agent ---
   /** AgentVersion in the HandshakeRequest. Default 3.3.987.0. */
@@ -98,6 +107,7 @@ export function resolveOptions(options: FakeSsmOptions = {}): ResolvedFakeSsmOpt
     accountId: '123456789012',
     denyResumeSession: false,
     requireSigV4: true,
+    tokenLifetimeMs: 60_000,
     agentVersion: '3.3.987.0',
     targetHost: '127.0.0.1',
     dialDelayMs: 0,

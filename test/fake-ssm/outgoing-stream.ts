@@ -80,17 +80,6 @@ export class OutgoingStream {
     return true;
   }
 
-  /** After a reconnect every unacked message goes out again on the new socket (§11.2). */
-  retransmitAll(): void {
-    const now = performance.now();
-    for (const pending of this.unacked.values()) {
-      pending.lastSent = now;
-      pending.attempts++;
-      this.deps.transmit(pending.frame, true);
-    }
-    this.wake();
-  }
-
   /** Resolves once fewer than `limit` messages are unacked (or after `pollMs`, to re-check other limits). */
   async belowLimit(limit: number, pollMs = 10): Promise<void> {
     if (this.unacked.size < limit) return;

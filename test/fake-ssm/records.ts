@@ -23,6 +23,8 @@ export interface ApiCallRecord {
   parameters?: Record<string, string[]>;
   reason?: string;
   sessionId?: string;
+  /** undefined when no verification was configured (see `verifySignature`). */
+  signatureOk?: boolean;
   status: number;
   errorType?: string;
 }
@@ -33,6 +35,13 @@ export interface ConnectionRecord {
   /** undefined when no verification was configured. */
   signatureOk?: boolean;
   tokenOk: boolean;
+  /** Why the token did not open the session, when it did not. */
+  tokenRejection?: 'missing' | 'unknown' | 'expired' | 'session-ended';
+  /**
+   * Where the open frame departs from the service model's declared constraints (docs/protocol.md
+   * §3.2). Recorded, not enforced: AWS is not known to refuse these.
+   */
+  openFrameIssues: string[];
   requestId?: string;
   clientId?: string;
   clientVersion?: string;
@@ -46,10 +55,20 @@ export interface RejectedUpgradeRecord {
   reason: string;
 }
 
+/**
+ * A Flag message (PayloadType 10) that reached the service, recorded once per sequence number on
+ * first arrival — also when the session had already ended (say, by a TerminateSession API call
+ * racing the flag), because MGS saw it all the same.
+ */
 export interface FlagRecord {
   sessionId: string;
   flag: number;
   name: 'DisconnectToPort' | 'TerminateSession' | 'ConnectToPortError' | 'Unknown';
+  sequenceNumber: number;
+  /** The session had already ended when the flag arrived. */
+  afterEnd: boolean;
+  /** The agent acted on it (in order, before the session ended). */
+  processed: boolean;
 }
 
 export interface HandshakeResponseRecord {
@@ -101,8 +120,22 @@ export interface FakeSsmRecords {
   /** One per shell session (shell-options.ts). */
   shellSessions: ShellSessionRecord[];
   clientToServer: DirectionCounters & {
-    /** Frames the decoder refused (bad digest, short …). */
+    /**
+     * Frames the agent's reader refuses (docs/protocol.md §4.2): shorter than 116 bytes, or zero
+     * HeaderLength / empty MessageType / zero CreatedDate.
+     */
     invalid: number;
+    /**
+     * Frames whose HeaderLength + 4 lies past the end: the real agent's reader panics and stops
+     * reading (the session hangs); the fake drops them and counts them here.
+     */
+    wouldHangAgent: number;
+    /**
+     * Accepted, as by the real agent, which never checks them — but wrong: the digest does not
+     * match the payload, or PayloadLength is not the payload's size. Tests assert these stay 0.
+     */
+    digestMismatches: number;
+    payloadLengthMismatches: number;
     /** Client stream messages that arrived with seq < expected and were re-acked. */
     duplicatesReacked: number;
     /** Client data messages refused because the target was not connected yet (no ack). */
@@ -124,7 +157,15 @@ export function createRecords(): FakeSsmRecords {
     handshakeResponses: [],
     sessionEnds: [],
     shellSessions: [],
-    clientToServer: { ...counters(), invalid: 0, duplicatesReacked: 0, notReady: 0 },
+    clientToServer: {
+      ...counters(),
+      invalid: 0,
+      wouldHangAgent: 0,
+      digestMismatches: 0,
+      payloadLengthMismatches: 0,
+      duplicatesReacked: 0,
+      notReady: 0,
+    },
     serverToClient: { ...counters(), retransmitted: 0, corrupted: 0, publications: 0 },
   };
 }

@@ -97,6 +97,8 @@ export class ScriptedClient {
   readonly acksReceived: number[] = [];
   invalidFrames = 0;
   handshakeComplete = false;
+  /** Ack the fake's stream messages (may be switched at any time). */
+  acking: boolean;
   channelClosed: { output: string } | undefined;
   closed: { code: number; reason: string } | undefined;
   readonly clientId = randomUUID();
@@ -110,6 +112,7 @@ export class ScriptedClient {
   private readonly resendTimer: NodeJS.Timeout;
 
   private constructor(private readonly options: ScriptedClientOptions) {
+    this.acking = options.ack !== false;
     this.resendTimer = setInterval(() => this.resend(), 25);
   }
 
@@ -178,6 +181,11 @@ export class ScriptedClient {
     return sequenceNumber;
   }
 
+  /** Takes the next sequence number without sending anything (for hand-made frames). */
+  reserveSequence(): number {
+    return this.outSeq++;
+  }
+
   buildStream(sequenceNumber: number, payloadType: number, payload: Buffer): Buffer {
     return encodeFrame({
       messageType: MessageType.inputStreamData,
@@ -199,6 +207,13 @@ export class ScriptedClient {
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /** Drops the socket as a network fault would (no close frame); state stays for `reconnect`. */
+  dropSocket(): void {
+    const ws = this.ws;
+    this.ws = undefined;
+    ws?.terminate();
   }
 
   close(): void {
@@ -233,7 +248,7 @@ export class ScriptedClient {
   }
 
   private onStream(frame: Frame): void {
-    if (this.options.ack !== false) this.ack(frame);
+    if (this.acking) this.ack(frame);
     if (frame.sequenceNumber < this.expectedIn) return;
     if (frame.sequenceNumber > this.expectedIn) {
       this.early.set(frame.sequenceNumber, frame);

@@ -13,7 +13,8 @@ export interface SessionEntry {
   documentName: string;
   parameters: Record<string, string[]>;
   portNumber: number;
-  tokens: Set<string>;
+  /** Tokens issued for this session (StartSession, then each ResumeSession) → when, in ms. */
+  tokens: Map<string, number>;
   terminated: boolean;
   agent?: AgentSession | ShellAgentSession;
 }
@@ -24,7 +25,7 @@ export class SessionStore {
   create(fields: Omit<SessionEntry, 'sessionId' | 'tokens' | 'terminated'>): { entry: SessionEntry; token: string } {
     // Shape of real ids: "<caller>-<17 hex digits>" (§2.1).
     const sessionId = `ssm-proxy-test-${randomBytes(9).toString('hex').slice(0, 17)}`;
-    const entry: SessionEntry = { ...fields, sessionId, tokens: new Set(), terminated: false };
+    const entry: SessionEntry = { ...fields, sessionId, tokens: new Map(), terminated: false };
     this.sessions.set(sessionId, entry);
     return { entry, token: this.issueToken(entry) };
   }
@@ -37,10 +38,13 @@ export class SessionStore {
     return [...this.sessions.values()];
   }
 
-  /** Tokens are opaque and long, like the real ones; each stays valid for its session's life. */
-  issueToken(entry: SessionEntry): string {
+  /**
+   * Tokens are opaque and long, like the real ones. Each opens only its own session, only while
+   * the session lives and only for a short while after it was issued (docs/protocol.md §3.2).
+   */
+  issueToken(entry: SessionEntry, now = Date.now()): string {
     const token = randomBytes(96).toString('base64');
-    entry.tokens.add(token);
+    entry.tokens.set(token, now);
     return token;
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseAuthorization } from '../fake-ssm/sigv4-check.js';
+import { parseAuthorization, verifySignature } from '../fake-ssm/sigv4-check.js';
 
 export interface FakeStsOptions {
   /** ARN by access key id; others get `defaultArn`. */
@@ -14,12 +14,24 @@ export interface FakeStsOptions {
   defaultArn?: string;
   /** Answer every call with this error (HTTP 403), e.g. InvalidClientTokenId or ExpiredToken. */
   error?: { code: string; message: string };
+  /**
+   * Secret access keys by access key id: when given, every call's SigV4 signature is verified as
+   * AWS does (docs/protocol.md §3.3), and a key not listed is refused as InvalidClientTokenId.
+   */
+  secrets?: Record<string, string>;
 }
 
 export interface FakeSts {
   url: string;
   options: FakeStsOptions;
-  calls: { action: string; accessKeyId: string | undefined; service: string | undefined; status: number }[];
+  calls: {
+    action: string;
+    accessKeyId: string | undefined;
+    service: string | undefined;
+    status: number;
+    /** undefined unless `secrets` was given. */
+    signatureOk?: boolean;
+  }[];
   close(): Promise<void>;
 }
 
@@ -27,12 +39,13 @@ export async function startFakeSts(options: FakeStsOptions = {}): Promise<FakeSt
   const calls: FakeSts['calls'] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const form = new URLSearchParams(body);
+      const raw = Buffer.concat(chunks);
+      const form = new URLSearchParams(raw.toString('utf8'));
       const auth = parseAuthorization(request.headers.authorization);
-      const call = { action: form.get('Action') ?? '', accessKeyId: auth?.accessKeyId, service: auth?.service, status: 200 };
+      const call: FakeSts['calls'][number] = { action: form.get('Action') ?? '', accessKeyId: auth?.accessKeyId, service: auth?.service, status: 200 };
       calls.push(call);
       const requestId = randomUUID();
       const reply = (status: number, xml: string) => {
@@ -47,6 +60,23 @@ export async function startFakeSts(options: FakeStsOptions = {}): Promise<FakeSt
             `<Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
         );
       if (!auth || auth.service !== 'sts') return error(403, 'IncompleteSignature', 'Request must be signed for sts');
+      const secrets = options.secrets;
+      if (secrets) {
+        const verified = verifySignature(
+          { method: request.method ?? 'POST', url: request.url ?? '/', rawHeaders: request.rawHeaders, body: raw },
+          { secretFor: (id) => secrets[id], service: 'sts', region: auth.region },
+        );
+        call.signatureOk = verified.ok;
+        if (!verified.ok) {
+          if (verified.fault === 'unknown-key') return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+          if (verified.fault === 'expired') return error(403, 'SignatureDoesNotMatch', `Signature expired: ${verified.reason}`);
+          return error(
+            403,
+            'SignatureDoesNotMatch',
+            'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+          );
+        }
+      }
       if (options.error) return error(403, options.error.code, options.error.message);
       if (call.action !== 'GetCallerIdentity') return error(400, 'InvalidAction', `Could not find operation ${call.action}`);
       const arn = (auth.accessKeyId && options.identities?.[auth.accessKeyId]) || options.defaultArn || 'arn:aws:iam::123456789012:user/ssm-proxy-test';
