@@ -11,7 +11,6 @@ import {
   ActionStatus,
   decodeAcknowledgement,
   decodeFlag,
-  decodeFrame,
   decodeHandshakeResponse,
   encodeAcknowledgeFrame,
   encodeChannelClosed,
@@ -39,6 +38,7 @@ import {
 import { decodeTerminalSize } from '../../src/protocol/terminal-size.js';
 import { seededRandom } from '../helpers/prng.js';
 import { KmsFailure } from '../fake-kms/index.js';
+import { readLikeAgent } from './agent-reader.js';
 import { corruptDigest, FaultInjector } from './faults.js';
 import { IncomingStream, type Delivery } from './incoming-stream.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
@@ -155,7 +155,8 @@ export class ShellAgentSession {
       if (this.shell.kmsKeyId) this.startHandshake(this.shell.kmsKeyId);
       else this.startShell();
     }
-    // After a reconnect the outgoing stream's resend tick sends the oldest unacked message, as the agent does.
+    // On a new socket the agent resends nothing at once: its resend scheduler picks up the
+    // oldest unacked message on its next tick (docs/protocol.md §6.4).
     this.resetIdleTimer();
   }
 
@@ -234,12 +235,16 @@ export class ShellAgentSession {
 
   private handleClientFrame(data: Buffer): void {
     if (this.ended) return;
-    const decoded = decodeFrame(data);
-    if (!decoded.ok) {
-      this.records.clientToServer.invalid++;
+    const read = readLikeAgent(data);
+    const counters = this.records.clientToServer;
+    if (!read.ok) {
+      if (read.problem === 'would-hang') counters.wouldHangAgent++;
+      else counters.invalid++;
       return;
     }
-    const frame = decoded.value;
+    const frame = read.frame;
+    if (!read.digestMatches) counters.digestMismatches++;
+    if (!read.payloadLengthMatches) counters.payloadLengthMismatches++;
     countFrame(this.records.clientToServer, frame.messageType);
     if (frame.messageType === MessageType.acknowledge) {
       const ack = decodeAcknowledgement(frame.payload);
@@ -279,7 +284,7 @@ export class ShellAgentSession {
         const flag = decodeFlag(frame.payload);
         if (flag.ok) {
           const name = flag.value === 2 ? 'TerminateSession' : flag.value === 1 ? 'DisconnectToPort' : 'Unknown';
-          this.records.flags.push({ sessionId: this.entry.sessionId, flag: flag.value, name, sequenceNumber: frame.sequenceNumber, afterEnd: false, processed: true });
+          this.records.flags.push({ sessionId: this.entry.sessionId, flag: flag.value, name, sequenceNumber: frame.sequenceNumber, afterEnd: false, processed: false });
         }
         return 'delivered';
       }
