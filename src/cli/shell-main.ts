@@ -7,6 +7,7 @@ import { systemScheduler } from '../scheduler.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ConnectArgs } from './commands/connect.js';
+import type { LocalTerminal } from '../session/shell/local-terminal.js';
 import type { ShellArgs } from './commands/shell.js';
 import { parseSessionParameters } from './session-parameters.js';
 import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
@@ -78,15 +79,23 @@ async function runPortOverStdio(args: ShellArgs, request: SessionRequest): Promi
 }
 
 async function runShellSession(args: ShellArgs, request: SessionRequest): Promise<number> {
+  const { LocalTerminal: Terminal } = await import('../session/shell/local-terminal.js');
+  const terminal = new Terminal({ input: process.stdin, sizeSources: [process.stdout, process.stderr], exitHooks: process });
   let log: Logger;
   try {
-    log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
+    log = createLogger({
+      verbosity: args.verbose ?? 0,
+      ...(args['log-file']
+        ? { file: args['log-file'] }
+        : // In raw mode the terminal no longer turns LF into CR LF: log lines must do it themselves.
+          { write: (line: string) => void process.stderr.write(terminal.isRaw ? line.replace(/\r?\n/g, '\r\n') : line) }),
+    });
   } catch (error) {
     throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const signals = listenForSignals(log);
   try {
-    return await shell(args, request, log, signals.signal);
+    return await shell(args, request, log, signals.signal, terminal);
   } catch (error) {
     if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
     throw error;
@@ -96,7 +105,13 @@ async function runShellSession(args: ShellArgs, request: SessionRequest): Promis
   }
 }
 
-async function shell(args: ShellArgs, request: SessionRequest, log: Logger, signal: AbortSignal): Promise<number> {
+async function shell(
+  args: ShellArgs,
+  request: SessionRequest,
+  log: Logger,
+  signal: AbortSignal,
+  terminal: LocalTerminal,
+): Promise<number> {
   const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
     import('../aws/profile.js'),
     import('../aws/credentials.js'),
@@ -123,13 +138,11 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
     Promise.all([credentials(), createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents })]),
     signal,
   );
-  const [{ runSession }, { websocketConnection }, { createShellKind }, { LocalTerminal }] = await Promise.all([
+  const [{ runSession }, { websocketConnection }, { createShellKind }] = await Promise.all([
     import('../session/run-session.js'),
     import('../session/websocket-connection.js'),
     import('../session/shell/shell-kind.js'),
-    import('../session/shell/local-terminal.js'),
   ]);
-  const terminal = new LocalTerminal({ input: process.stdin, sizeSources: [process.stdout, process.stderr], exitHooks: process });
   const shellKind = createShellKind({
     input: process.stdin,
     output: process.stdout,

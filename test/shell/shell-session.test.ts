@@ -207,7 +207,7 @@ describe('in a terminal: signals and a dropped websocket', () => {
   test('the websocket drops mid-session; keystrokes typed during the outage arrive after the resume', async () => {
     h = await startTerminalHarness({ shell: { outputStartDelayMs: 300 } });
     relay = await startRelay(h.fake.port);
-    await h.startShell(['--ssmmessages-endpoint', `ws://127.0.0.1:${relay.port}`]);
+    await h.startShell(['--ssmmessages-endpoint', `ws://127.0.0.1:${relay.port}`, '-v']);
     await h.waitForScreen(/remote\$\s*$/, 20_000, 'the prompt');
     relay.cut();
     await sleep(300);
@@ -218,6 +218,11 @@ describe('in a terminal: signals and a dropped websocket', () => {
     relay.restore();
     await h.waitForScreen(/\ntyped during the outage 42\n/, 30_000, 'the command typed during the outage to run');
     assert.ok(h.fake.records.apiCalls.some((call) => call.operation === 'ResumeSession'));
+    // -v lines written while the terminal is raw end in CR LF: no staircase (a line indented
+    // by the length of the one before). One may follow the prompt the cursor was on.
+    const logLines = (await h.screen()).split('\n').filter((line) => line.includes('ssm-proxy: '));
+    assert.ok(logLines.length >= 2 && logLines.some((line) => /resum/i.test(line)), 'the reconnect is logged with -v');
+    for (const line of logLines) assert.match(line, /^(remote\$ )?ssm-proxy: /, await h.screen());
     assert.ok(h.fake.records.connections.filter((record) => record.tokenOk).length >= 2);
     await h.sendText('exit');
     await h.sendKeys('Enter');
