@@ -197,7 +197,8 @@ async function shell(
   const { end } = outcome;
   log.info(`session ${outcome.sessionId ?? '(none)'} ended (${end.reason}) after ${outcome.reconnects} reconnects`);
   if (agentKmsDenial) throw new SsmProxyError('access-denied', agentKmsDenial);
-  if (end.reason === 'closed-by-service' && outcome.sessionId) {
+  // The closing text, when the service sent one (idle timeout), was logged by the engine already.
+  if (end.reason === 'closed-by-service' && !end.output.trim() && outcome.sessionId) {
     process.stderr.write(`\n\nExiting session with sessionId: ${printable(outcome.sessionId)}.\n\n`);
   }
   if (end.reason === 'failed') throw explainStartSessionDenial(end.error, { ...request, documentName }, aws);

@@ -87,6 +87,29 @@ describe('piped stdin (not a terminal)', () => {
   });
 });
 
+describe('the service ends the session', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('the idle timeout: the service\'s text on stderr, exit 8, stdout only the shell\'s bytes', async () => {
+    h = await startTerminalHarness({ fake: { idleTimeoutMs: 2500 }, shell: { outputStartDelayMs: 300 } });
+    const [program, ...rest] = h.ssmProxy(['shell', TARGET_ID]);
+    // stdin stays open (a user who walked away), so only the service can end it.
+    const child = spawn(program!, rest, { env: h.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.destroy();
+    assert.equal(code, 8, stderr);
+    assert.deepEqual(errorLines(stderr), ['ssm-proxy: Your session timed out due to inactivity and has been terminated.']);
+    assert.doesNotMatch(stderr, /Exiting session/);
+    assert.match(stdout, /remote\$ $/);
+    assert.equal(h.fake.records.sessionEnds.at(-1)?.reason, 'idle-timeout');
+  });
+});
+
 describe('KMS refused', () => {
   let h: TerminalHarness;
   after(() => h?.stop());
