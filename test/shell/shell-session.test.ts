@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, Socket, type Server } from 'node:net';
@@ -84,6 +85,41 @@ describe('piped stdin (not a terminal)', () => {
     assert.match(ran.stdout, /\r\nlate 5\r\n/);
     assert.equal(h.fake.records.sessionEnds.at(-1)?.reason, 'shell-exit');
     assert.equal(h.fake.records.shellSessions.at(-1)?.shellExitCode, 0);
+  });
+});
+
+describe('a lossy, recycling link', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('768 KiB of base64 (1 MiB on the wire) arrive intact through dropped, duplicated and reordered frames and socket recycles', async () => {
+    const faults = { drop: 0.03, duplicate: 0.03, reorder: 0.03 };
+    h = await startTerminalHarness({
+      fake: { faults: { seed: 7, serverToClient: faults, clientToServer: faults }, recycleAfterBytes: 300_000 },
+      shell: { outputStartDelayMs: 300 },
+    });
+    const data = randomBytes(786_432);
+    await writeFile(join(h.dir, 'remote-home', 'blob'), data);
+    // The agent drains for only 2 s after the shell exits (§14.3) and resends one message per
+    // tick: so the shell is left running until everything arrived, then ended by stdin EOF.
+    const started = performance.now();
+    const ran = await runPiped(h, ['shell', TARGET_ID], 'base64 blob; printf "%s\\n" "END""MARK"\n', { endInputWhen: (out) => out.includes('ENDMARK\r\n') }, 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(ran.code, 0, ran.stderr);
+    const expected = data.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n';
+    // The pty echoes the piped line and prints prompts around the output: find the first base64 line.
+    const start = ran.stdout.indexOf(expected.slice(0, 78));
+    assert.ok(start > 0, `no base64 in the output: ${JSON.stringify(ran.stdout.slice(0, 300))}`);
+    const received = ran.stdout.slice(start, start + expected.length);
+    let differs = 0;
+    while (differs < expected.length && received[differs] === expected[differs]) differs++;
+    assert.equal(differs, expected.length, `differs at ${differs}: got ${JSON.stringify(received.slice(differs - 40, differs + 80))}, want ${JSON.stringify(expected.slice(differs - 40, differs + 80))}`);
+    assert.equal(createHash('sha256').update(received).digest('hex'), createHash('sha256').update(expected).digest('hex'));
+    const { serverToClient, clientToServer } = h.fake.records;
+    assert.ok(serverToClient.dropped > 0 && serverToClient.duplicated > 0 && serverToClient.reordered > 0);
+    assert.ok(clientToServer.dropped + clientToServer.duplicated + clientToServer.reordered > 0);
+    assert.ok(h.fake.records.apiCalls.filter((call) => call.operation === 'ResumeSession').length >= 2, 'the socket was recycled and resumed');
+    assert.ok(seconds < 90, `took ${seconds.toFixed(1)} s`);
   });
 });
 
