@@ -70,8 +70,8 @@ describe('piped stdin (not a terminal)', () => {
     h = await startTerminalHarness({ shell: { outputStartDelayMs: 300 } });
     const ran = await runPiped(h, ['shell', TARGET_ID], 'uname -s; echo "piped $((1+1))"; exit\n');
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /\r\nLinux\r\n/);
-    assert.match(ran.stdout, /\r\npiped 2\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )Linux\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )piped 2\r\n/);
     assert.doesNotMatch(ran.stdout, /Starting session|Exiting session/);
     assert.match(ran.stderr, /Starting session with SessionId: (ssm-proxy-test-\w+)\n/);
     assert.match(ran.stderr, /Exiting session with sessionId: ssm-proxy-test-\w+\./);
@@ -82,7 +82,7 @@ describe('piped stdin (not a terminal)', () => {
   test('without an exit in the input, end of input ends the remote shell (Ctrl-D) after the commands ran', async () => {
     const ran = await runPiped(h, ['shell', TARGET_ID], 'sleep 1; echo "late $((2+3))"\n');
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /\r\nlate 5\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )late 5\r\n/);
     assert.equal(h.fake.records.sessionEnds.at(-1)?.reason, 'shell-exit');
     assert.equal(h.fake.records.shellSessions.at(-1)?.shellExitCode, 0);
   });
@@ -107,7 +107,7 @@ describe('a lossy, recycling link', () => {
     const seconds = (performance.now() - started) / 1000;
     assert.equal(ran.code, 0, ran.stderr);
     const expected = data.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n';
-    // The pty echoes the piped line and prints prompts around the output: find the first base64 line.
+    // The pty echoes the piped line, and prompts come before and after: find the first base64 line.
     const start = ran.stdout.indexOf(expected.slice(0, 78));
     assert.ok(start > 0, `no base64 in the output: ${JSON.stringify(ran.stdout.slice(0, 300))}`);
     const received = ran.stdout.slice(start, start + expected.length);
@@ -174,6 +174,24 @@ describe('KMS refused', () => {
   });
 });
 
+describe('an InteractiveCommands document with KMS', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('the handshake names InteractiveCommands; the shell kind takes it and runs encrypted', async () => {
+    h = await startTerminalHarness({ kms: true, shell: { outputStartDelayMs: 300 } });
+    const ran = await runPiped(h, ['start-session', '--target', TARGET_ID, '--document-name', 'SSM-TestInteractiveCommands'], 'echo "interactive $((3+4))"; exit\n');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /(\n|\$ )interactive 7\r\n/);
+    assert.match(ran.stderr, /This session is encrypted using AWS KMS\./);
+    assert.deepEqual(h.fake.records.handshakeResponses.at(-1)?.actionStatuses, [1, 1]);
+    const record = h.fake.records.shellSessions.at(-1)!;
+    assert.equal(record.documentName, 'SSM-TestInteractiveCommands');
+    assert.ok(record.inputMessages >= 2 && record.inputDecrypted === record.inputMessages);
+    assert.ok(record.outputMessages > 0 && record.outputEncrypted === record.outputMessages);
+  });
+});
+
 describe('start-session, the AWS CLI drop-in', () => {
   let h: TerminalHarness;
   const echo = startTcpTarget();
@@ -204,7 +222,7 @@ describe('start-session, the AWS CLI drop-in', () => {
     assert.equal(viaJson.stdout, 'json\n');
     const shell = await runPiped(h, ['start-session', '--target', TARGET_ID], 'echo "drop-in $((5*5))"; exit\n');
     assert.equal(shell.code, 0, shell.stderr);
-    assert.match(shell.stdout, /\r\ndrop-in 25\r\n/);
+    assert.match(shell.stdout, /(\n|\$ )drop-in 25\r\n/);
     const call = h.fake.records.apiCalls.filter((record) => record.operation === 'StartSession').at(-1)!;
     assert.equal(call.documentName, 'SSM-SessionManagerRunShell', 'no DocumentName sent: the service default');
   });
