@@ -74,8 +74,16 @@ async function runPortOverStdio(args: ShellArgs, request: SessionRequest): Promi
     throw new SsmProxyError('usage', `invalid portNumber '${printable(portText)}' in --parameters: expected a whole number from 1 to 65535`);
   }
   const { runConnect } = await import('./connect-main.js');
-  const connectArgs: ConnectArgs = { ...args, target: request.target, port, 'document-name': request.documentName ?? 'AWS-StartSSHSession' };
-  return runConnect(connectArgs);
+  const documentName = request.documentName ?? 'AWS-StartSSHSession';
+  const connectArgs: ConnectArgs = { ...args, target: request.target, port, 'document-name': documentName };
+  try {
+    return await runConnect(connectArgs);
+  } catch (error) {
+    if (!(error instanceof SsmProxyError)) throw error;
+    // The region connect resolved shows in AWS's ARNs; else the flag or the environment.
+    const region = /arn:aws[\w-]*:(?:ec2|ssm):([a-z0-9-]+):/.exec(error.message)?.[1] ?? args.region ?? process.env.AWS_REGION ?? '<region>';
+    throw explainStartSessionDenial(error, { ...request, documentName }, { region });
+  }
 }
 
 async function runShellSession(args: ShellArgs, request: SessionRequest): Promise<number> {

@@ -251,6 +251,11 @@ describe('start-session, the AWS CLI drop-in', () => {
       assert.match(line, /profile 'discovery-access'/);
       assert.match(line, /arn:aws:ec2:us-east-1:123456789012:instance\/i-0123456789abcdef0/);
       assert.match(line, /arn:aws:ssm:us-east-1:123456789012:document\/SSM-SessionManagerRunShell/);
+      // The same for the port session start-session runs for AWS-StartSSHSession (an AWS-owned document).
+      const ssh = await runPiped(h, ['start-session', '--target', TARGET_ID, '--document-name', 'AWS-StartSSHSession', '--profile', 'discovery-access'], '');
+      assert.equal(ssh.code, 4, ssh.stderr);
+      assert.equal(errorLines(ssh.stderr).length, 1, ssh.stderr);
+      assert.match(ssh.stderr, /the policy must allow ssm:StartSession on both arn:aws:ec2:us-east-1:123456789012:instance\/i-0123456789abcdef0 and arn:aws:ssm:us-east-1::document\/AWS-StartSSHSession\n/);
     } finally {
       h.fake.options.startSessionError = undefined;
     }
