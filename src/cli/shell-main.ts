@@ -7,6 +7,7 @@ import { systemScheduler } from '../scheduler.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ConnectArgs } from './commands/connect.js';
+import type { LocalTerminal } from '../session/shell/local-terminal.js';
 import type { ShellArgs } from './commands/shell.js';
 import { parseSessionParameters } from './session-parameters.js';
 import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
@@ -81,20 +82,36 @@ async function runPortOverStdio(args: ShellArgs, request: SessionRequest): Promi
     throw new SsmProxyError('usage', `invalid portNumber '${printable(portText)}' in --parameters: expected a whole number from 1 to 65535`);
   }
   const { runConnect } = await import('./connect-main.js');
-  const connectArgs: ConnectArgs = { ...args, target: request.target, port, 'document-name': request.documentName ?? 'AWS-StartSSHSession' };
-  return runConnect(connectArgs);
+  const documentName = request.documentName ?? 'AWS-StartSSHSession';
+  const connectArgs: ConnectArgs = { ...args, target: request.target, port, 'document-name': documentName };
+  try {
+    return await runConnect(connectArgs);
+  } catch (error) {
+    if (!(error instanceof SsmProxyError)) throw error;
+    // The region connect resolved shows in AWS's ARNs; else the flag or the environment.
+    const region = /arn:aws[\w-]*:(?:ec2|ssm):([a-z0-9-]+):/.exec(error.message)?.[1] ?? args.region ?? process.env.AWS_REGION ?? '<region>';
+    throw explainStartSessionDenial(error, { ...request, documentName }, { region });
+  }
 }
 
 async function runShellSession(args: ShellArgs, request: SessionRequest): Promise<number> {
+  const { LocalTerminal: Terminal } = await import('../session/shell/local-terminal.js');
+  const terminal = new Terminal({ input: process.stdin, sizeSources: [process.stdout, process.stderr], exitHooks: process });
   let log: Logger;
   try {
-    log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
+    log = createLogger({
+      verbosity: args.verbose ?? 0,
+      ...(args['log-file']
+        ? { file: args['log-file'] }
+        : // In raw mode the terminal no longer turns LF into CR LF: log lines must do it themselves.
+          { write: (line: string) => void process.stderr.write(terminal.isRaw ? line.replace(/\r?\n/g, '\r\n') : line) }),
+    });
   } catch (error) {
     throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const signals = listenForSignals(log);
   try {
-    return await shell(args, request, log, signals.signal);
+    return await shell(args, request, log, signals.signal, terminal);
   } catch (error) {
     if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
     throw error;
@@ -104,7 +121,13 @@ async function runShellSession(args: ShellArgs, request: SessionRequest): Promis
   }
 }
 
-async function shell(args: ShellArgs, request: SessionRequest, log: Logger, signal: AbortSignal): Promise<number> {
+async function shell(
+  args: ShellArgs,
+  request: SessionRequest,
+  log: Logger,
+  signal: AbortSignal,
+  terminal: LocalTerminal,
+): Promise<number> {
   const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
     import('../aws/profile.js'),
     import('../aws/credentials.js'),
@@ -131,13 +154,11 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
     Promise.all([credentials(), createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents })]),
     signal,
   );
-  const [{ runSession }, { websocketConnection }, { createShellKind }, { LocalTerminal }] = await Promise.all([
+  const [{ runSession }, { websocketConnection }, { createShellKind }] = await Promise.all([
     import('../session/run-session.js'),
     import('../session/websocket-connection.js'),
     import('../session/shell/shell-kind.js'),
-    import('../session/shell/local-terminal.js'),
   ]);
-  const terminal = new LocalTerminal({ input: process.stdin, sizeSources: [process.stdout, process.stderr], exitHooks: process });
   const shellKind = createShellKind({
     input: process.stdin,
     output: process.stdout,
@@ -192,7 +213,8 @@ async function shell(args: ShellArgs, request: SessionRequest, log: Logger, sign
   const { end } = outcome;
   log.info(`session ${outcome.sessionId ?? '(none)'} ended (${end.reason}) after ${outcome.reconnects} reconnects`);
   if (agentKmsDenial) throw new SsmProxyError('access-denied', agentKmsDenial);
-  if (end.reason === 'closed-by-service' && outcome.sessionId) {
+  // The closing text, when the service sent one (idle timeout), was logged by the engine already.
+  if (end.reason === 'closed-by-service' && !end.output.trim() && outcome.sessionId) {
     process.stderr.write(`\n\nExiting session with sessionId: ${printable(outcome.sessionId)}.\n\n`);
   }
   if (end.reason === 'failed') throw explainStartSessionDenial(end.error, { ...request, documentName }, aws);

@@ -443,8 +443,17 @@ export class ShellAgentSession {
     }
   }
 
+  /**
+   * Waits while too much is unacked, or while no client is attached: the agent's write pump does
+   * not read the pty while MGS has paused it for an absent client (IsActive, docs/protocol.md §7).
+   */
   private async capacity(): Promise<void> {
-    while (!this.ended && this.outgoing.unackedCount >= this.options.maxUnacked) {
+    while (!this.ended) {
+      if (!this.socket) {
+        await sleep(20);
+        continue;
+      }
+      if (this.outgoing.unackedCount < this.options.maxUnacked) return;
       await this.outgoing.belowLimit(this.options.maxUnacked);
     }
   }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, Socket, type Server } from 'node:net';
@@ -69,8 +70,8 @@ describe('piped stdin (not a terminal)', () => {
     h = await startTerminalHarness({ shell: { outputStartDelayMs: 300 } });
     const ran = await runPiped(h, ['shell', TARGET_ID], 'uname -s; echo "piped $((1+1))"; exit\n');
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /\r\nLinux\r\n/);
-    assert.match(ran.stdout, /\r\npiped 2\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )Linux\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )piped 2\r\n/);
     assert.doesNotMatch(ran.stdout, /Starting session|Exiting session/);
     assert.match(ran.stderr, /Starting session with SessionId: (ssm-proxy-test-\w+)\n/);
     assert.match(ran.stderr, /Exiting session with sessionId: ssm-proxy-test-\w+\./);
@@ -81,9 +82,67 @@ describe('piped stdin (not a terminal)', () => {
   test('without an exit in the input, end of input ends the remote shell (Ctrl-D) after the commands ran', async () => {
     const ran = await runPiped(h, ['shell', TARGET_ID], 'sleep 1; echo "late $((2+3))"\n');
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /\r\nlate 5\r\n/);
+    assert.match(ran.stdout, /(\n|\$ )late 5\r\n/);
     assert.equal(h.fake.records.sessionEnds.at(-1)?.reason, 'shell-exit');
     assert.equal(h.fake.records.shellSessions.at(-1)?.shellExitCode, 0);
+  });
+});
+
+describe('a lossy, recycling link', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('768 KiB of base64 (1 MiB on the wire) arrive intact through dropped, duplicated and reordered frames and socket recycles', async () => {
+    const faults = { drop: 0.03, duplicate: 0.03, reorder: 0.03 };
+    h = await startTerminalHarness({
+      fake: { faults: { seed: 7, serverToClient: faults, clientToServer: faults }, recycleAfterBytes: 300_000 },
+      shell: { outputStartDelayMs: 300 },
+    });
+    const data = randomBytes(786_432);
+    await writeFile(join(h.dir, 'remote-home', 'blob'), data);
+    // The agent drains for only 2 s after the shell exits (§14.3) and resends one message per
+    // tick: so the shell is left running until everything arrived, then ended by stdin EOF.
+    const started = performance.now();
+    const ran = await runPiped(h, ['shell', TARGET_ID], 'base64 blob; printf "%s\\n" "END""MARK"\n', { endInputWhen: (out) => out.includes('ENDMARK\r\n') }, 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    assert.equal(ran.code, 0, ran.stderr);
+    const expected = data.toString('base64').replace(/.{76}/g, '$&\r\n') + '\r\n';
+    // The pty echoes the piped line, and prompts come before and after: find the first base64 line.
+    const start = ran.stdout.indexOf(expected.slice(0, 78));
+    assert.ok(start > 0, `no base64 in the output: ${JSON.stringify(ran.stdout.slice(0, 300))}`);
+    const received = ran.stdout.slice(start, start + expected.length);
+    let differs = 0;
+    while (differs < expected.length && received[differs] === expected[differs]) differs++;
+    assert.equal(differs, expected.length, `differs at ${differs}: got ${JSON.stringify(received.slice(differs - 40, differs + 80))}, want ${JSON.stringify(expected.slice(differs - 40, differs + 80))}`);
+    assert.equal(createHash('sha256').update(received).digest('hex'), createHash('sha256').update(expected).digest('hex'));
+    const { serverToClient, clientToServer } = h.fake.records;
+    assert.ok(serverToClient.dropped > 0 && serverToClient.duplicated > 0 && serverToClient.reordered > 0);
+    assert.ok(clientToServer.dropped + clientToServer.duplicated + clientToServer.reordered > 0);
+    assert.ok(h.fake.records.apiCalls.filter((call) => call.operation === 'ResumeSession').length >= 2, 'the socket was recycled and resumed');
+    assert.ok(seconds < 90, `took ${seconds.toFixed(1)} s`);
+  });
+});
+
+describe('the service ends the session', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('the idle timeout: the service\'s text on stderr, exit 8, stdout only the shell\'s bytes', async () => {
+    h = await startTerminalHarness({ fake: { idleTimeoutMs: 2500 }, shell: { outputStartDelayMs: 300 } });
+    const [program, ...rest] = h.ssmProxy(['shell', TARGET_ID]);
+    // stdin stays open (a user who walked away), so only the service can end it.
+    const child = spawn(program!, rest, { env: h.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdin.destroy();
+    assert.equal(code, 8, stderr);
+    assert.deepEqual(errorLines(stderr), ['ssm-proxy: Your session timed out due to inactivity and has been terminated.']);
+    assert.doesNotMatch(stderr, /Exiting session/);
+    assert.match(stdout, /remote\$ $/);
+    assert.equal(h.fake.records.sessionEnds.at(-1)?.reason, 'idle-timeout');
   });
 });
 
@@ -112,6 +171,24 @@ describe('KMS refused', () => {
     assert.equal(lines.length, 1, ran.stderr);
     assert.match(lines[0]!, new RegExp(`^ssm-proxy: the SSM agent on ${TARGET_ID} was denied kms:Decrypt on key ${h.kms!.keyArn}, .*User: .* is not authorized to perform: kms:Decrypt .*allow kms:Decrypt on that key for the instance's role`));
     assert.equal(ran.stdout, '');
+  });
+});
+
+describe('an InteractiveCommands document with KMS', () => {
+  let h: TerminalHarness;
+  after(() => h?.stop());
+
+  test('the handshake names InteractiveCommands; the shell kind takes it and runs encrypted', async () => {
+    h = await startTerminalHarness({ kms: true, shell: { outputStartDelayMs: 300 } });
+    const ran = await runPiped(h, ['start-session', '--target', TARGET_ID, '--document-name', 'SSM-TestInteractiveCommands'], 'echo "interactive $((3+4))"; exit\n');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /(\n|\$ )interactive 7\r\n/);
+    assert.match(ran.stderr, /This session is encrypted using AWS KMS\./);
+    assert.deepEqual(h.fake.records.handshakeResponses.at(-1)?.actionStatuses, [1, 1]);
+    const record = h.fake.records.shellSessions.at(-1)!;
+    assert.equal(record.documentName, 'SSM-TestInteractiveCommands');
+    assert.ok(record.inputMessages >= 2 && record.inputDecrypted === record.inputMessages);
+    assert.ok(record.outputMessages > 0 && record.outputEncrypted === record.outputMessages);
   });
 });
 
@@ -145,7 +222,7 @@ describe('start-session, the AWS CLI drop-in', () => {
     assert.equal(viaJson.stdout, 'json\n');
     const shell = await runPiped(h, ['start-session', '--target', TARGET_ID], 'echo "drop-in $((5*5))"; exit\n');
     assert.equal(shell.code, 0, shell.stderr);
-    assert.match(shell.stdout, /\r\ndrop-in 25\r\n/);
+    assert.match(shell.stdout, /(\n|\$ )drop-in 25\r\n/);
     const call = h.fake.records.apiCalls.filter((record) => record.operation === 'StartSession').at(-1)!;
     assert.equal(call.documentName, 'SSM-SessionManagerRunShell', 'no DocumentName sent: the service default');
   });
@@ -174,6 +251,11 @@ describe('start-session, the AWS CLI drop-in', () => {
       assert.match(line, /profile 'discovery-access'/);
       assert.match(line, /arn:aws:ec2:us-east-1:123456789012:instance\/i-0123456789abcdef0/);
       assert.match(line, /arn:aws:ssm:us-east-1:123456789012:document\/SSM-SessionManagerRunShell/);
+      // The same for the port session start-session runs for AWS-StartSSHSession (an AWS-owned document).
+      const ssh = await runPiped(h, ['start-session', '--target', TARGET_ID, '--document-name', 'AWS-StartSSHSession', '--profile', 'discovery-access'], '');
+      assert.equal(ssh.code, 4, ssh.stderr);
+      assert.equal(errorLines(ssh.stderr).length, 1, ssh.stderr);
+      assert.match(ssh.stderr, /the policy must allow ssm:StartSession on both arn:aws:ec2:us-east-1:123456789012:instance\/i-0123456789abcdef0 and arn:aws:ssm:us-east-1::document\/AWS-StartSSHSession\n/);
     } finally {
       h.fake.options.startSessionError = undefined;
     }
@@ -207,7 +289,7 @@ describe('in a terminal: signals and a dropped websocket', () => {
   test('the websocket drops mid-session; keystrokes typed during the outage arrive after the resume', async () => {
     h = await startTerminalHarness({ shell: { outputStartDelayMs: 300 } });
     relay = await startRelay(h.fake.port);
-    await h.startShell(['--ssmmessages-endpoint', `ws://127.0.0.1:${relay.port}`]);
+    await h.startShell(['--ssmmessages-endpoint', `ws://127.0.0.1:${relay.port}`, '-v']);
     await h.waitForScreen(/remote\$\s*$/, 20_000, 'the prompt');
     relay.cut();
     await sleep(300);
@@ -218,6 +300,11 @@ describe('in a terminal: signals and a dropped websocket', () => {
     relay.restore();
     await h.waitForScreen(/\ntyped during the outage 42\n/, 30_000, 'the command typed during the outage to run');
     assert.ok(h.fake.records.apiCalls.some((call) => call.operation === 'ResumeSession'));
+    // -v lines written while the terminal is raw end in CR LF: no staircase (a line indented
+    // by the length of the one before). One may follow the prompt the cursor was on.
+    const logLines = (await h.screen()).split('\n').filter((line) => line.includes('ssm-proxy: '));
+    assert.ok(logLines.length >= 2 && logLines.some((line) => /resum/i.test(line)), 'the reconnect is logged with -v');
+    for (const line of logLines) assert.match(line, /^(remote\$ )?ssm-proxy: /, await h.screen());
     assert.ok(h.fake.records.connections.filter((record) => record.tokenOk).length >= 2);
     await h.sendText('exit');
     await h.sendKeys('Enter');

@@ -29,6 +29,11 @@ export class LocalTerminal {
     this.isInteractive = options.input.isTTY === true && typeof options.input.setRawMode === 'function';
   }
 
+  /** True while the terminal is in raw mode: text for it must end lines with CR LF. */
+  get isRaw(): boolean {
+    return this.raw;
+  }
+
   /** Enters raw mode when stdin is a terminal; a no-op otherwise. */
   enterRawMode(): void {
     if (!this.isInteractive || this.raw) return;
