@@ -103,9 +103,14 @@ for (const kms of [false, true]) {
     assert.equal(createHash('sha256').update(Buffer.from(received, 'latin1')).digest('hex'), expected);
   });
 
-  test('exit ends ssm-proxy with 0 and the local terminal is as before', async () => {
-    await h.sendText('exit');
-    await h.sendKeys('Enter');
+  test(`${kms ? 'Ctrl-D' : 'exit'} ends ssm-proxy with 0 and the local terminal is as before`, async () => {
+    // Ctrl-D is a byte for the remote shell (end of file at an empty prompt), not for ssm-proxy.
+    if (kms) {
+      await h.sendKeys('C-d');
+    } else {
+      await h.sendText('exit');
+      await h.sendKeys('Enter');
+    }
     const result = await h.waitForExit(15_000);
     assert.equal(result.code, 0);
     // The window was resized meanwhile; every other setting must be back as it was.
