@@ -36,6 +36,7 @@ import { IncomingStream, type Delivery } from './incoming-stream.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
 import { OutgoingStream } from './outgoing-stream.js';
 import { PortTarget } from './port-target.js';
+import { isPortForwardDocument, PortForwardAgent } from './port-forward-agent.js';
 import { countFrame, type FakeSsmRecords, type FlagRecord, type SessionEndReason } from './records.js';
 import type { SessionEntry } from './session-store.js';
 
@@ -68,6 +69,8 @@ export class AgentSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private lastActivity = 0;
   private publicationTimer: NodeJS.Timeout | undefined;
+  /** The port plugin for the LocalPortForwarding documents (port-forward-agent.ts). */
+  forward: PortForwardAgent | undefined;
   private readonly flagsSeen = new Map<number, FlagRecord>();
   /** Woken when a client socket is attached (the agent's pause ends, §7). */
   private attachWaiters: (() => void)[] = [];
@@ -144,6 +147,7 @@ export class AgentSession {
     this.outgoing.stop();
     this.targetState = 'closed';
     this.target?.destroy();
+    this.forward?.dispose();
     const socket = this.socket;
     if (socket?.readyState === WebSocket.OPEN) {
       if (reason === 'server-closed') {
@@ -273,6 +277,7 @@ export class AgentSession {
     }
     switch (frame.payloadType) {
       case PayloadType.output:
+        if (this.forward) return this.countDelivered(frame.payload, this.forward.deliverOutput(frame.payload));
         return this.writeToTarget(frame.payload);
       case PayloadType.flag:
         this.onFlag(frame);
@@ -311,7 +316,8 @@ export class AgentSession {
     // End after the flag's ack has gone out (deliver returns first, then the stream acks).
     if (flag === FlagValue.terminateSession) setImmediate(() => this.end('terminate-flag', ''));
     // For an SSH-type session closing the destination ends the session (§10.5).
-    if (flag === FlagValue.disconnectToPort) setImmediate(() => this.end('disconnect-to-port', ''));
+    if (flag === FlagValue.disconnectToPort && this.forward) this.forward.onDisconnectToPort();
+    else if (flag === FlagValue.disconnectToPort) setImmediate(() => this.end('disconnect-to-port', ''));
   }
 
   // ---- handshake (§8) -------------------------------------------------------------------
@@ -323,6 +329,8 @@ export class AgentSession {
     if (this.entry.documentName !== 'AWS-StartSSHSession') {
       properties.type = 'LocalPortForwarding';
       properties.localPortNumber = this.entry.parameters.localPortNumber?.[0] ?? '0';
+      const host = this.entry.parameters.host?.[0];
+      if (host) properties.host = host;
     }
     this.sendStream(
       PayloadType.handshakeRequest,
@@ -368,11 +376,40 @@ export class AgentSession {
     );
     this.startPublicationMessages();
     // The port plugin starts (and dials) after the handshake (§10.2).
-    const dialLater = setTimeout(() => void this.dial(), this.options.dialDelayMs);
+    if (isPortForwardDocument(this.entry.documentName)) this.startPortForward(response.clientVersion);
+    const dialLater = setTimeout(() => void (this.forward ? this.forward.start() : this.dial()), this.options.dialDelayMs);
     dialLater.unref();
   }
 
   // ---- destination (§10.2) --------------------------------------------------------------
+
+  private startPortForward(clientVersion: string): void {
+    this.forward = new PortForwardAgent({
+      entry: this.entry,
+      options: this.options,
+      clientVersion,
+      send: async (payloadType, payload) => {
+        await this.capacity();
+        if (this.ended) return;
+        this.sendStream(payloadType, payload);
+        if (payloadType === PayloadType.output) {
+          this.records.serverToClient.streamBytes += payload.length;
+          this.countSocketBytes(payload.length);
+        }
+        if (this.options.agentPacing === 'realistic') await sleep(1);
+      },
+      end: (reason, output) => this.end(reason, output),
+      drainIncoming: () => this.incoming.drain(),
+    });
+  }
+
+  private countDelivered(payload: Buffer, delivery: Delivery): Delivery {
+    if (delivery === 'delivered') {
+      this.records.clientToServer.streamBytes += payload.length;
+      this.countSocketBytes(payload.length);
+    }
+    return delivery;
+  }
 
   private async dial(): Promise<void> {
     if (this.ended) return;

@@ -10,6 +10,7 @@ import type { ResolvedFakeSsmOptions, ApiErrorType } from './options.js';
 import type { ApiCallRecord, ApiOperation, FakeSsmRecords } from './records.js';
 import { parseAuthorization, verifySignature, type SignatureFault } from './sigv4-check.js';
 import { cellNumber, type SessionEntry, type SessionStore } from './session-store.js';
+import { isShellDocument } from './shell-agent-session.js';
 
 const JSON_1_1 = 'application/x-amz-json-1.1';
 const MAX_BODY = 1 << 20;
@@ -126,7 +127,7 @@ function startSession(context: ApiContext, input: Record<string, unknown>, recor
     return fail(400, 'ValidationException', "1 validation error detected: Value null at 'target' failed to satisfy constraint: Member must not be null");
   }
   if (options.startSessionError) return knobError(options, options.startSessionError, target, documentName);
-  if (!PORT_DOCUMENTS.has(documentName)) return knobError(options, 'InvalidDocument', target, documentName);
+  if (!PORT_DOCUMENTS.has(documentName) && !isShellDocument(documentName)) return knobError(options, 'InvalidDocument', target, documentName);
   const portText = parameters.portNumber?.[0] ?? '22';
   const portNumber = Number(portText);
   if (!/^\d{1,5}$/.test(portText) || portNumber < 1 || portNumber > 65535) {

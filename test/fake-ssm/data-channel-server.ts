@@ -8,6 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AgentSession } from './agent-session.js';
+import { isShellDocument, ShellAgentSession } from './shell-agent-session.js';
 import type { ResolvedFakeSsmOptions } from './options.js';
 import type { ConnectionRecord, FakeSsmRecords } from './records.js';
 import type { SessionStore } from './session-store.js';
@@ -120,7 +121,8 @@ export class DataChannelServer {
       }
       record.tokenOk = true;
       // Attach synchronously so the very next frame already reaches the session.
-      entry.agent ??= new AgentSession(entry, this.context.options, this.context.records);
+      const { options, records } = this.context;
+      entry.agent ??= isShellDocument(entry.documentName) ? new ShellAgentSession(entry, options, records) : new AgentSession(entry, options, records);
       entry.agent.attach(ws);
     });
   }

@@ -1,8 +1,11 @@
+import type { PortForwardKnobs } from './port-forward-agent.js';
+
 /**
  * Knobs of the fake SSM service. Every field is optional for callers; `resolveOptions` fills the
  * defaults once. The resolved object stays mutable and is read live, so a test can flip a knob
  * (for example `fake.options.startSessionError = 'AccessDeniedException'`) between two calls.
  */
+import type { ShellAgentOptions } from './shell-options.js';
 
 export type ApiErrorType =
   | 'AccessDeniedException'
@@ -18,6 +21,8 @@ export interface DirectionFaults {
 }
 
 export interface FakeSsmOptions {
+  /** Port forwarding documents (port-forward-agent.ts): destination mapping. */
+  portForward?: PortForwardKnobs;
   /** Listen port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
   /** Region expected in credential scopes (API and websocket). Default us-east-1. */
@@ -78,6 +83,9 @@ export interface FakeSsmOptions {
   /** Send pause_publication then start_publication to the client every intervalMs after the handshake. */
   sendPublicationMessages?: boolean | { intervalMs: number };
 
+  /** The shell agent (SSM-SessionManagerRunShell sessions): shell-options.ts. */
+  shell?: ShellAgentOptions;
+
   // --- faults (applied to output_stream_data/acknowledge frames only, never channel_closed) ---
   faults?: {
     /** Seed of the PRNG so a failing run can be repeated exactly. Default 1. */
@@ -90,9 +98,9 @@ export interface FakeSsmOptions {
 }
 
 export type ResolvedFakeSsmOptions = Required<
-  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults'>
+  Omit<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'faults' | 'shell' | 'portForward'>
 > &
-  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes'> & {
+  Pick<FakeSsmOptions, 'startSessionError' | 'verifySignature' | 'targetPortOverride' | 'recycleAfterBytes' | 'shell' | 'portForward'> & {
     faults: Required<Pick<NonNullable<FakeSsmOptions['faults']>, 'seed'>> & NonNullable<FakeSsmOptions['faults']>;
   };
 

@@ -2,6 +2,7 @@
  * What the fake saw, for assertions. Plain arrays and counters: tests read them directly and
  * `waitForRecord` polls them with a deadline.
  */
+import type { ShellSessionRecord } from './shell-options.js';
 
 export type ApiOperation = 'StartSession' | 'ResumeSession' | 'TerminateSession' | 'Unknown';
 
@@ -87,7 +88,9 @@ export type SessionEndReason =
   | 'handshake-failed'
   | 'handshake-timeout'
   | 'idle-timeout'
-  | 'server-closed';
+  | 'server-closed'
+  | 'shell-exit'
+  | 'decrypt-failed';
 
 export interface SessionEndRecord {
   sessionId: string;
@@ -114,6 +117,8 @@ export interface FakeSsmRecords {
   flags: FlagRecord[];
   handshakeResponses: HandshakeResponseRecord[];
   sessionEnds: SessionEndRecord[];
+  /** One per shell session (shell-options.ts). */
+  shellSessions: ShellSessionRecord[];
   clientToServer: DirectionCounters & {
     /**
      * Frames the agent's reader refuses (docs/protocol.md §4.2): shorter than 116 bytes, or zero
@@ -151,6 +156,7 @@ export function createRecords(): FakeSsmRecords {
     flags: [],
     handshakeResponses: [],
     sessionEnds: [],
+    shellSessions: [],
     clientToServer: {
       ...counters(),
       invalid: 0,

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentSession } from './agent-session.js';
+import type { ShellAgentSession } from './shell-agent-session.js';
 
 export interface SessionEntry {
   sessionId: string;
@@ -15,7 +16,7 @@ export interface SessionEntry {
   /** Tokens issued for this session (StartSession, then each ResumeSession) → when, in ms. */
   tokens: Map<string, number>;
   terminated: boolean;
-  agent?: AgentSession;
+  agent?: AgentSession | ShellAgentSession;
 }
 
 export class SessionStore {
