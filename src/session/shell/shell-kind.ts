@@ -97,7 +97,8 @@ class ShellKind implements SessionKind {
         return;
       case PayloadType.stdErr: {
         const text = this.open(payload);
-        if (text) this.options.errorOutput.write(text);
+        // A copy: without KMS the payload is a view into the websocket's read buffer.
+        if (text) this.options.errorOutput.write(this.cipher ? text : Buffer.from(text));
         return;
       }
       case PayloadType.exitCode: {
