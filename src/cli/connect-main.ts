@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { systemScheduler } from '../channel/scheduler.js';
 import { SIGNAL_EXIT_CODES, SsmProxyError, EXIT_CODES } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
-import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { DataChannelStats } from '../channel/data-channel.js';
 import type { SessionEnd } from '../session/port-session.js';
@@ -17,64 +16,45 @@ const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * Wires the layers together and decides the exit code; stdout carries stream bytes only.
  */
 export async function runConnect(args: ConnectArgs): Promise<number> {
-  const target = args.target ?? '';
-  if (!isValidTargetId(target)) {
-    throw new SsmProxyError('usage', target ? `invalid target '${target}': ${TARGET_ID_HINT}` : `missing target: ${TARGET_ID_HINT}`);
-  }
-  const port = args.port ?? 22;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SsmProxyError('usage', `invalid port '${args.port}': expected a whole number from 1 to 65535`);
-  }
   let log: Logger;
   try {
     log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
   } catch (error) {
-    throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw error instanceof SsmProxyError ? error : new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  for (const name of ['handshake-timeout', 'reconnect-timeout'] as const) {
-    const seconds = args[name];
-    if (!(Number.isFinite(seconds) && seconds > 0)) {
-      throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
-    }
-  }
+  let code: number;
   try {
-    return await connect({ ...args, target, port }, log);
+    code = await connect(args, log);
   } finally {
     log.close();
   }
+  // The log could not be written (e.g. ENOSPC): say so rather than end as if all went well.
+  const logFailure = log.failure();
+  if (logFailure && code === 0) throw logFailure;
+  return code;
 }
 
-async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger): Promise<number> {
+async function connect(args: ConnectArgs, log: Logger): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }, { parseStreamEndpoint }] = await Promise.all([
-    import('../aws/profile.js'),
+  const [{ prepareAws }, { createCredentialProvider }, { createSsmApi }, { agentFor }, { parseStreamEndpoint }] = await Promise.all([
+    import('./network-options.js'),
     import('../aws/credentials.js'),
     import('../aws/ssm-api.js'),
-    import('./network-options.js'),
     import('../network/network-agents.js'),
     import('../transport/stream-url.js'),
   ]);
-  const aws = await resolveAwsTarget({
-    ...(args.profile ? { profile: args.profile } : {}),
-    ...(args.region ? { region: args.region } : {}),
-    ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
-  });
-  // Proxy and CA bundle, shared by every AWS client and the websocket (corporate networks).
-  const { agents } = await buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined);
+  // Profile, region, SSO settings, proxy, CA and timeouts: resolved once, shared by every client and the websocket.
+  const { context: aws, network, client, endpoint } = await prepareAws(args);
+  const { agents } = network;
   const streamEndpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
   const streamEndpoint = streamEndpointText ? parseStreamEndpoint(streamEndpointText) : undefined;
-  const credentials = await createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents });
+  const credentials = await createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client });
   // Resolving credentials (file reads, maybe HTTP) overlaps with loading the SSM client. Resolving
   // them here fails clearly, rather than inside StartSession.
   const [, ssm] = await Promise.all([
     credentials(),
-    createSsmApi({
-      ...aws,
-      credentials,
-      ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}),
-      agents,
-    }),
+    createSsmApi({ context: aws, credentials, endpoint, client }),
   ]);
   timings.mark('credentials and SDK');
   // The session and websocket code loads while StartSession is on the wire.
