@@ -77,13 +77,6 @@ export function describeTransportFailure(error: unknown, context: Pick<AwsErrorC
 
   const status = err.$response?.statusCode ?? err.$metadata?.httpStatusCode;
   const attempts = err.$metadata?.attempts && err.$metadata.attempts > 1 ? ` after ${err.$metadata.attempts} tries` : '';
-  if (/Deserialization error/.test(message)) {
-    const type = err.$response?.headers?.['content-type'];
-    return fail(
-      `${where} answered${status ? ` HTTP ${status}` : ''} with something that is not an AWS answer${type ? ` (${oneLine(type).slice(0, 60)})` : ''}${attempts}; ` +
-        `try again later; if it persists, check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`,
-    );
-  }
   if (status !== undefined && status >= 300 && status < 400) {
     return fail(`${where} answered HTTP ${status} (a redirect), which an AWS endpoint never does; check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`);
   }
@@ -91,8 +84,15 @@ export function describeTransportFailure(error: unknown, context: Pick<AwsErrorC
     return fail(`${where} throttled the request (${name || `HTTP ${status}`}${attempts}); wait a moment and try again`);
   }
   if (SERVICE_FAULT.has(name) || (status !== undefined && status >= 500)) {
-    const what = name && name !== 'UnknownError' && name !== 'Error' ? ` (${name})` : '';
+    const what = SERVICE_FAULT.has(name) ? ` (${name})` : '';
     return fail(`${where} answered HTTP ${status ?? 500}${what}${attempts}: the service is having trouble; try again`);
+  }
+  if (/Deserialization error/.test(message)) {
+    const type = err.$response?.headers?.['content-type'];
+    return fail(
+      `${where} answered${status ? ` HTTP ${status}` : ''} with something that is not an AWS answer${type ? ` (${oneLine(type).slice(0, 60)})` : ''}${attempts}; ` +
+        `try again later; if it persists, check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`,
+    );
   }
   if (name === 'UnknownError' && status !== undefined) {
     return fail(`${where} answered HTTP ${status} with no AWS error in it; check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`);

@@ -86,11 +86,20 @@ export async function checkTokenCacheWritable(cacheKey: string): Promise<void> {
     if (error instanceof SsmProxyError) throw error;
     if (codeOf(error) !== 'ENOENT') throw ioError(`cannot use the SSO token cache file ${file}`, error, fix);
   }
-  try {
-    await fs.mkdir(dir, { recursive: true, mode: TOKEN_DIR_MODE });
-    await fs.access(dir, fsConstants.W_OK | fsConstants.X_OK);
-  } catch (error) {
-    throw ioError(`cannot write the SSO token cache directory ${dir}`, error, fix);
+  // The nearest directory that exists must be writable (nothing is created before the sign-in).
+  let existing = dir;
+  for (;;) {
+    try {
+      const stat = await fs.stat(existing);
+      if (!stat.isDirectory()) throw new SsmProxyError('io', `cannot write the SSO token cache file ${file}: ${existing} is not a directory; remove it and try again`);
+      await fs.access(existing, fsConstants.W_OK | fsConstants.X_OK);
+      return;
+    } catch (error) {
+      if (error instanceof SsmProxyError) throw error;
+      const parent = path.dirname(existing);
+      if (codeOf(error) !== 'ENOENT' || parent === existing) throw ioError(`cannot write the SSO token cache directory ${existing}`, error, fix);
+      existing = parent;
+    }
   }
 }
 
