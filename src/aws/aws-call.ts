@@ -52,6 +52,10 @@ export function endpointOfError(error: unknown): string | undefined {
   return error !== null && typeof error === 'object' && ENDPOINT_OF_ERROR in error ? String((error as Record<symbol, unknown>)[ENDPOINT_OF_ERROR]) : undefined;
 }
 
+export function callDeadlineMs(timeouts: HttpTimeouts): number {
+  return 2 * timeouts.requestMs;
+}
+
 /** Thrown when a call, retries included, outlives its deadline. Mapped to a network error naming the endpoint. */
 export class CallDeadlineError extends Error {
   constructor(readonly deadlineMs: number, cause: unknown) {
@@ -63,15 +67,16 @@ export class CallDeadlineError extends Error {
 }
 
 /**
- * `client.send` with a deadline over the whole call (every retry of a silent endpoint counts)
- * and the caller's AbortSignal (a signal ends the wait at once; the caller's reason is rethrown).
+ * `client.send` with a deadline over the whole call — twice the request timeout, every retry of a
+ * silent endpoint included (fast retries of a 503 still fit) — and the caller's AbortSignal (a
+ * signal ends the wait at once; the caller's reason is rethrown).
  */
 export async function sendWithDeadline<T>(
   client: SdkClient,
   command: unknown,
-  options: { timeouts: HttpTimeouts; signal?: AbortSignal | undefined; attempts?: number },
+  options: { timeouts: HttpTimeouts; signal?: AbortSignal | undefined },
 ): Promise<T> {
-  const deadlineMs = options.timeouts.requestMs * (options.attempts ?? 2) - 1;
+  const deadlineMs = callDeadlineMs(options.timeouts) - 1;
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -46,7 +46,7 @@ export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
   const sso = ssoOf(options.context);
   const send = async <T>(command: unknown, action: string, call: CallOptions | undefined): Promise<T> => {
     try {
-      return await sendWithDeadline<T>(client, command, { timeouts, signal: call?.signal, attempts: 3 });
+      return await sendWithDeadline<T>(client, command, { timeouts, signal: call?.signal });
     } catch (error) {
       if (call?.signal?.aborted) throw error;
       throw describeAwsError(error, { action, service: 'SSM', who, sso, timeouts });

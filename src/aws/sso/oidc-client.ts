@@ -48,7 +48,7 @@ export async function createOidcApi(region: string, settings: AwsClientSettings,
   const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
   // No credentials: these three operations are unsigned (smithy.api#noAuth).
   const client = labelEndpoints(new SSOOIDCClient({ region, ...clientOptions(settings, 2) }));
-  const send = <T>(command: unknown) => sendWithDeadline<T>(client, command, { timeouts: settings.timeouts, signal, attempts: 2 });
+  const send = <T>(command: unknown) => sendWithDeadline<T>(client, command, { timeouts: settings.timeouts, signal });
   type Out = Record<string, string | number | undefined>;
   return {
     async registerClient({ clientName, scopes }) {

@@ -25,7 +25,7 @@ export async function createPortalApi(region: string, settings: AwsClientSetting
       const out = await sendWithDeadline<{ roleCredentials?: Record<string, unknown> }>(
         client,
         new GetRoleCredentialsCommand({ accountId, roleName, accessToken }),
-        { timeouts: settings.timeouts, signal: options?.signal, attempts: 3 },
+        { timeouts: settings.timeouts, signal: options?.signal },
       );
       const role = (out.roleCredentials ?? {}) as { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number };
       if (!role.accessKeyId || !role.secretAccessKey || !role.sessionToken || !role.expiration) {
