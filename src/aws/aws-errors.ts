@@ -67,13 +67,15 @@ export function describeTransportFailure(error: unknown, context: Pick<AwsErrorC
     const ms = /timeout of (\d+) ms/.exec(message)?.[1];
     return fail(`${where} did not accept a connection${seconds(ms ? Number(ms) : context.timeouts?.connectMs)}${raise}`);
   }
-  if (name === 'TimeoutError' || name === 'RequestTimeout' || /exceeded the configured \d+ ms requestTimeout|socket timed out/.test(message)) {
+  // The handler names ECONNRESET / EPIPE "TimeoutError" too: a timeout is known by its message.
+  const timedOut = /exceeded the configured \d+ ms requestTimeout|socket timed out|no answer within/.test(message);
+  const code = (err.code && NETWORK_CODES.test(err.code) ? err.code : undefined) ?? NETWORK_CODES.exec(message)?.[1];
+  if (code && !timedOut) return fail(`cannot reach ${where} (${code})${raise.replace(', or allow more time with --connect-timeout', '')}`);
+  if (timedOut || name === 'TimeoutError' || name === 'RequestTimeout') {
     const within = /no answer within ([\d.]+) s/.exec(message)?.[1] ?? /configured (\d+) ms requestTimeout/.exec(message)?.[1];
     const ms = within === undefined ? context.timeouts?.requestMs : message.includes('no answer within') ? Number(within) * 1000 : Number(within);
     return fail(`${where} did not answer${seconds(ms)}${raise}`);
   }
-  const code = (err.code && NETWORK_CODES.test(err.code) ? err.code : undefined) ?? NETWORK_CODES.exec(message)?.[1];
-  if (code) return fail(`cannot reach ${where} (${code})${raise.replace(', or allow more time with --connect-timeout', '')}`);
 
   const status = err.$response?.statusCode ?? err.$metadata?.httpStatusCode;
   const attempts = err.$metadata?.attempts && err.$metadata.attempts > 1 ? ` after ${err.$metadata.attempts} tries` : '';

@@ -38,7 +38,7 @@ describe('custom CA bundle (fake SSM over https/wss with a throwaway CA)', () =>
     const result = await harness.runSsmProxy(harness.connectArgs(), { timeoutMs: 60_000 });
     assert.equal(result.code, EXIT_CODES.network, describeRun(result));
     assert.deepEqual(lines(result.stderr), [
-      `ssm-proxy: ssm:StartSession on ${TARGET_ID} failed: ${untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'the AWS endpoint')}`,
+      `ssm-proxy: ssm:StartSession on ${TARGET_ID} failed: ${untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', `the SSM endpoint ${harness.fake.endpointUrl.replace(/\/$/, '')}`)}`,
     ]);
     assert.equal(result.stdout.length, 0);
   });
