@@ -82,7 +82,6 @@ function ssoProvider(sso: SsoSettings, options: CredentialProviderOptions, log: 
       import('./sso/open-browser.js'),
       import('./sso/oidc-client.js'),
     ]);
-    const env = options.env ?? process.env;
     return ensureSsoToken(sso, {
       createOidc: (region) => createOidcApi(region, options.client, signal),
       mode: options.login ?? 'auto',
@@ -104,7 +103,30 @@ function ssoProvider(sso: SsoSettings, options: CredentialProviderOptions, log: 
     return credentials;
   };
 
+  const env = options.env ?? process.env;
   const load = async (signal: AbortSignal | undefined): Promise<RoleCredentials> => {
+    // The AWS CLI's own cache first: role credentials it (or an earlier ssm-proxy) fetched.
+    const { readCachedRole } = await import('./sso/role-credential-cache.js');
+    const cached = readCachedRole(sso, env, now());
+    if (cached.credentials) {
+      log.addSecret(cached.credentials.secretAccessKey);
+      log.addSecret(cached.credentials.sessionToken);
+      log.info(`role credentials from the AWS CLI cache ${cached.file}`);
+      return cached.credentials;
+    }
+    log.info(`no usable role credentials in the AWS CLI cache (${cached.why})`);
+    const fetched = await fetchFromPortal(signal);
+    try {
+      const { writeCachedRole } = await import('./sso/role-credential-cache.js');
+      log.debug(`role credentials cached in ${await writeCachedRole(sso, env, fetched)}`);
+    } catch (error) {
+      // A cache that cannot be written costs the next connection a round trip, nothing more.
+      log.info(`could not cache the role credentials: ${(error as Error).message}`);
+    }
+    return fetched;
+  };
+
+  const fetchFromPortal = async (signal: AbortSignal | undefined): Promise<RoleCredentials> => {
     const action = { ...errorContext, action: `sso:GetRoleCredentials for role ${sso.roleName} in account ${sso.accountId}`, service: 'SSO portal' };
     const token = await ensure(signal);
     try {
