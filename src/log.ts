@@ -1,5 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { SsmProxyError } from './errors.js';
+import { printable } from './printable.js';
 
 /**
  * Diagnostics for humans. Never writes to stdout: on the connect path stdout is the SSH stream.
@@ -63,7 +64,8 @@ export function createLogger(options: LoggerOptions): Logger {
     return masked;
   };
   const emit = (minimum: number, label: string) => (message: string) => {
-    if (options.verbosity >= minimum) sink(`ssm-proxy: ${label}${mask(message)}\n`);
+    // Log lines quote services, files and argv: no control character reaches the terminal.
+    if (options.verbosity >= minimum) sink(`ssm-proxy: ${label}${printable(mask(message))}\n`);
   };
   if (file && options.verbosity >= 1) {
     sink(`ssm-proxy: log opened by process ${process.pid}\n`);
