@@ -14,9 +14,11 @@ const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY:
 describe('hostile input to connect, doctor and login', () => {
   let box: Sandbox;
   let api: Awaited<ReturnType<typeof httpServer>>;
+  let untouched: Record<string, string>;
   before(async () => {
     box = sandbox();
     box.config('[profile dev]\nregion = eu-west-2\n');
+    untouched = box.snapshot();
     // Any request reaching it is a failure of "checked before any network call".
     api = await httpServer((_req, _body, res) => {
       res.writeHead(500);
@@ -24,6 +26,7 @@ describe('hostile input to connect, doctor and login', () => {
     });
   });
   after(async () => {
+    assert.deepEqual(box.snapshot(), untouched, 'no input case wrote anything in HOME');
     assert.deepEqual(api.requests(), [], 'no input case sent a request');
     await api.close();
   });
