@@ -138,7 +138,9 @@ export function describeAwsError(error: unknown, context: AwsErrorContext): SsmP
     return new SsmProxyError('access-denied', `${context.action} was denied for ${context.who}: ${message}${fix}`);
   }
   if (name === 'UnrecognizedClientException' || name === 'InvalidSignatureException' || name === 'ExpiredTokenException' || name === 'InvalidClientTokenId') {
-    return new SsmProxyError('config', `AWS rejected the credentials of ${context.who} (${name}): ${message}`);
+    // SSO role credentials may come from the shared cache; a new sign-in replaces them.
+    const fix = sso?.profile ? `; run 'ssm-proxy login --force --profile ${sso.profile}' and try again` : '';
+    return new SsmProxyError('config', `AWS rejected the credentials of ${context.who} (${name}): ${message}${fix}`);
   }
   if (name === 'TargetNotConnected') {
     return new SsmProxyError('network', `${context.action} failed: ${message} (the instance is offline or its SSM agent is not connected; check it is running and registered in this region)`);

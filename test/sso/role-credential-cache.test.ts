@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { readCachedRole, roleCacheKey, roleCachePath, roleCacheText } from '../../src/aws/sso/role-credential-cache.js';
 import { startFakeSsm, type FakeSsm } from '../fake-ssm/index.js';
 import { startFakeSso, type FakeSso } from '../fake-sso/index.js';
-import { ACCOUNT, makeHome, PROFILE, REGION, ROLE, SESSION, start, START_URL, startEcho, TARGET, writeSeedConfig, writeToken } from './helpers.js';
+import { ACCOUNT, makeHome, PROFILE, REGION, ROLE, run, SESSION, start, START_URL, startEcho, TARGET, writeSeedConfig, writeToken } from './helpers.js';
 
 /** What the AWS CLI computes (SSOCredentialFetcher._create_cache_key and JSONFileCache), run by Python itself. */
 function python(code: string, input: unknown): string {
@@ -112,5 +112,12 @@ describe('connect reuses cached SSO role credentials', () => {
     assert.match(second.stderr, new RegExp(`role credentials from the AWS CLI cache ${file.replace(/[.]/g, '\\.')}`));
     const started = ssm.records.apiCalls.filter((call) => call.operation === 'StartSession').at(-1)!;
     assert.equal(started.accessKeyId, issued.accessKeyId, 'StartSession signed with the cached credentials');
+
+    // A new sign-in takes the credentials cached under the old one with it.
+    const login = await run(['login', '--force', '--profile', PROFILE], env);
+    assert.equal(login.code, 0, login.stderr);
+    assert.throws(() => statSync(file), /ENOENT/);
+    await connectOnce(env);
+    assert.equal(portalCalls(), before + 2, 'fetched again after the new sign-in');
   });
 });

@@ -91,3 +91,19 @@ export async function writeCachedRole(
   await writeFileAtomic(file, roleCacheText(credentials, sso.accountId ?? ''), { mode: 0o600, dirMode: 0o700 });
   return file;
 }
+
+/** Removes the cached role credentials of this profile; true when there were some. */
+export async function forgetCachedRole(
+  sso: Pick<SsoSettings, 'accountId' | 'roleName' | 'sessionName' | 'startUrl'>,
+  env: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const { rm, stat } = await import('node:fs/promises');
+  const file = roleCachePath(sso, env);
+  try {
+    if (!(await stat(file)).isFile()) return false;
+    await rm(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

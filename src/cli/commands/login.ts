@@ -62,6 +62,11 @@ export async function runLogin(args: LoginArgs, env: NodeJS.ProcessEnv = process
       if (args.browser) openBrowser(url, log, env);
     },
   });
+  if (outcome !== 'cached' && sso.profile && sso.accountId && sso.roleName) {
+    // Role credentials cached under the old sign-in (the AWS CLI's cache) go with it.
+    const { forgetCachedRole } = await import('../../aws/sso/role-credential-cache.js');
+    if (await forgetCachedRole(sso, env)) log.info('removed the role credentials cached under the previous sign-in');
+  }
   if (outcome === 'cached') say(`${describeSso(sso)} is still valid (${file}); --force signs in again`);
   else if (outcome === 'refreshed') say(`${describeSso(sso)} was refreshed without a prompt; token cached in ${file}`);
   else say(`token cached in ${file}`);
