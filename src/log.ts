@@ -1,4 +1,6 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { SsmProxyError } from './errors.js';
+import { printable } from './printable.js';
 
 /**
  * Diagnostics for humans. Never writes to stdout: on the connect path stdout is the SSH stream.
@@ -13,6 +15,8 @@ export interface Logger {
   info(message: string): void;
   debug(message: string): void;
   addSecret(secret: string | undefined): void;
+  /** The log file could not be written (ENOSPC, EIO …): logging stopped; the command should say so. */
+  failure(): SsmProxyError | undefined;
   close(): void;
 }
 
@@ -24,17 +28,35 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/**
+ * A log file that cannot be opened is an `io` error at once. One that fails later (a full disk)
+ * stops the log quietly — the session matters more than its log — and `failure()` says why;
+ * with -v the first line is written at once, so a file that can never be written fails up front.
+ */
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = new Set<string>();
   let fd: number | undefined;
-  if (options.file) {
-    fd = openSync(options.file, 'a', 0o600);
+  let failed: SsmProxyError | undefined;
+  const file = options.file;
+  if (file) {
+    try {
+      fd = openSync(file, 'a', 0o600);
+    } catch (error) {
+      throw ioError(`cannot open the log file ${file}`, error);
+    }
   }
   const sink =
     options.write ??
     ((line: string) => {
-      if (fd !== undefined) writeSync(fd, `${new Date().toISOString()} ${line}`);
-      else process.stderr.write(line);
+      if (fd === undefined || failed) {
+        if (!file) process.stderr.write(line);
+        return;
+      }
+      try {
+        writeSync(fd, `${new Date().toISOString()} ${line}`);
+      } catch (error) {
+        failed = ioError(`cannot write the log file ${file}`, error);
+      }
     });
   const mask = (text: string) => {
     let masked = text;
@@ -42,8 +64,16 @@ export function createLogger(options: LoggerOptions): Logger {
     return masked;
   };
   const emit = (minimum: number, label: string) => (message: string) => {
-    if (options.verbosity >= minimum) sink(`ssm-proxy: ${label}${mask(message)}\n`);
+    // Log lines quote services, files and argv: no control character reaches the terminal.
+    if (options.verbosity >= minimum) sink(`ssm-proxy: ${label}${printable(mask(message))}\n`);
   };
+  if (file && options.verbosity >= 1) {
+    sink(`ssm-proxy: log opened by process ${process.pid}\n`);
+    if (failed) {
+      closeQuietly(fd);
+      throw failed;
+    }
+  }
   return {
     verbosity: options.verbosity,
     error: emit(0, ''),
@@ -53,9 +83,33 @@ export function createLogger(options: LoggerOptions): Logger {
     addSecret(secret) {
       if (secret && secret.length >= 8) secrets.add(secret);
     },
+    failure: () => failed,
     close() {
-      if (fd !== undefined) closeSync(fd);
+      closeQuietly(fd);
       fd = undefined;
     },
   };
+}
+
+function closeQuietly(fd: number | undefined): void {
+  try {
+    if (fd !== undefined) closeSync(fd);
+  } catch {
+    // nothing left to do with a log that cannot be closed
+  }
+}
+
+/** `cannot write the log file F: no space left on device; …` (io, exit 9). */
+function ioError(what: string, error: unknown): SsmProxyError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'read-only file system',
+    EISDIR: 'it is a directory',
+    ENOENT: 'its directory does not exist',
+    EDQUOT: 'disk quota exceeded',
+  };
+  return new SsmProxyError('io', `${what}: ${(code && why[code]) ?? code ?? String(error)}; choose another --log-file`, { cause: error });
 }

@@ -1,9 +1,11 @@
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { createLogger, type Logger } from '../log.js';
-import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
-import { describeAwsError, isSsoSignInFailure } from './aws-errors.js';
-import type { LoginMode } from './sso/ensure-token.js';
-import { configFileLabel, loadConfigSections, ssoSettingsFrom, type SsoSettings } from './sso/sso-settings.js';
+import { clientOptions, type AwsClientSettings } from './aws-call.js';
+import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
+import { describeAwsError, isSsoSignInFailure, type AwsErrorContext } from './aws-errors.js';
+import type { EnsuredToken, LoginMode } from './sso/ensure-token.js';
+import type { PortalApi, RoleCredentials } from './sso/portal-client.js';
+import type { SsoSettings } from './sso/sso-settings.js';
 
 export interface CredentialProviderOptions {
   /** auto (default): sign in with the device flow when the SSO token is unusable and `interactive`. */
@@ -16,83 +18,157 @@ export interface CredentialProviderOptions {
   prompt?(line: string): void;
   openBrowser?(url: string): void;
   env?: NodeJS.ProcessEnv;
-  /**
-   * Proxy / CA agents for the SDK's own inner clients (SSO GetRoleCredentials, SSO-OIDC token
-   * refresh, STS AssumeRole / AssumeRoleWithWebIdentity) and for ssm-proxy's OIDC calls.
-   */
-  agents?: NetworkAgents | undefined;
+  /** Proxy / CA agents and timeouts for every client: the SSO portal and OIDC, the SDK chain's STS. */
+  client: AwsClientSettings;
+  /** For tests: the clock. */
+  now?(): number;
 }
 
 /**
- * The SDK's default chain for the profile (SSO, assume-role, process, static, environment when no
- * profile is named). Memoised by the SDK and refreshed as it nears expiry; every caller gets the
- * current credentials, so resumes after an hour sign with fresh ones (pitfall 17).
- *
- * For an SSO profile the token cache is checked first (refreshed silently with its refresh token,
- * or signed in with the device flow when allowed), so the SDK's fromSSO always finds a usable
- * token and a failure is one line naming the fix. The same happens again if the SDK reports the
- * sign-in gone later in a long session.
+ * Current credentials for the command's signer; refreshed ahead of expiry, so resumes after an
+ * hour sign with fresh ones (docs/protocol.md pitfall 17). An optional AbortSignal ends a wait.
  */
-export async function createCredentialProvider(
-  profile: string | undefined,
-  options: CredentialProviderOptions = {},
-): Promise<AwsCredentialIdentityProvider> {
-  const env = options.env ?? process.env;
+export type CredentialProvider = (options?: { signal?: AbortSignal | undefined }) => Promise<AwsCredentialIdentity>;
+
+/** Role credentials are fetched again when less than this is left on them (the SDK's own margin). */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * Credentials from the context resolved once (aws-context.ts):
+ * - an SSO profile: the token cache is checked (refreshed silently with its refresh token, or
+ *   signed in with the device flow when allowed), then the SSO portal's GetRoleCredentials is
+ *   called with that token — ssm-proxy's own client, with the command's network and timeouts;
+ * - anything else: the SDK's default chain for the profile, its inner clients (STS for
+ *   role_arn / web identity) built with the same network and timeouts.
+ * Failures are one line naming the fix.
+ */
+export async function createCredentialProvider(context: AwsContext, options: CredentialProviderOptions): Promise<CredentialProvider> {
   const log = options.log ?? createLogger({ verbosity: 0, write: () => undefined });
-  const sso = await ssoSettingsFor(profile, env);
-  const ensure = sso ? await makeEnsure(sso, options, log) : undefined;
-  if (ensure) await ensure();
+  const sso = ssoOf(context);
+  const errorContext: AwsErrorContext = {
+    action: 'loading AWS credentials',
+    who: describeSigner(context),
+    sso,
+    timeouts: options.client.timeouts,
+    ...(context.signer.kind === 'role' ? { service: 'STS' } : {}),
+  };
+  if (sso) return ssoProvider(sso, options, log, errorContext);
 
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-  // clientConfig reaches every client the chain builds (fromSSO's SSOClient, fromSso's
-  // SSOOIDCClient, fromIni's STS role assumer, fromTokenFile's STS client).
-  const clientConfig = options.agents ? { clientConfig: { requestHandler: requestHandlerOptions(options.agents) } } : {};
-  const chain = fromNodeProviderChain({ ...(profile ? { profile } : {}), ...clientConfig });
-  const context = { action: 'loading AWS credentials', profile, ...(sso ? { sso } : {}) };
-  const load = async (): Promise<AwsCredentialIdentity> => {
-    const credentials = await chain();
-    log.addSecret(credentials.secretAccessKey);
-    log.addSecret(credentials.sessionToken);
-    return credentials;
-  };
-  return async (): Promise<AwsCredentialIdentity> => {
+  // clientConfig reaches every client the chain builds (fromIni's STS role assumer, fromTokenFile's STS client).
+  const chain = fromNodeProviderChain({ ...(context.profile ? { profile: context.profile } : {}), clientConfig: clientOptions(options.client, 2) });
+  return async ({ signal } = {}) => {
     try {
-      return await load();
+      const credentials = await abortable(chain(), signal);
+      log.addSecret(credentials.secretAccessKey);
+      log.addSecret(credentials.sessionToken);
+      return credentials;
     } catch (error) {
-      if (!ensure || !isSsoSignInFailure(error)) throw describeAwsError(error, context);
-      log.info(`the SDK reports the SSO sign-in unusable (${(error as Error).name}); checking the token cache`);
-    }
-    try {
-      await ensure();
-      return await load();
-    } catch (error) {
-      throw describeAwsError(error, context);
+      if (signal?.aborted) throw error;
+      throw describeAwsError(error, errorContext);
     }
   };
 }
 
-/** The SSO settings of the profile that will sign, or undefined when it is not an SSO profile. */
-async function ssoSettingsFor(profile: string | undefined, env: NodeJS.ProcessEnv): Promise<SsoSettings | undefined> {
-  // Without a profile, static keys in the environment come first in the SDK's chain.
-  if (profile === undefined && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return undefined;
-  const sections = await loadConfigSections();
-  return ssoSettingsFrom(sections, { profile: profile ?? 'default' }, configFileLabel(env));
-}
+function ssoProvider(sso: SsoSettings, options: CredentialProviderOptions, log: Logger, errorContext: AwsErrorContext): CredentialProvider {
+  const now = options.now ?? Date.now;
+  let current: RoleCredentials | undefined;
+  let loading: Promise<RoleCredentials> | undefined;
+  let portal: Promise<PortalApi> | undefined;
 
-async function makeEnsure(sso: SsoSettings, options: CredentialProviderOptions, log: Logger) {
-  const [{ ensureSsoToken }, { openBrowser }, { createOidcApi }] = await Promise.all([
-    import('./sso/ensure-token.js'),
-    import('./sso/open-browser.js'),
-    import('./sso/oidc-client.js'),
-  ]);
-  const env = options.env ?? process.env;
-  return () =>
-    ensureSsoToken(sso, {
-      createOidc: (region) => createOidcApi(region, options.agents),
+  const ensure = async (signal: AbortSignal | undefined): Promise<EnsuredToken> => {
+    const [{ ensureSsoToken }, { openBrowser }, { createOidcApi }] = await Promise.all([
+      import('./sso/ensure-token.js'),
+      import('./sso/open-browser.js'),
+      import('./sso/oidc-client.js'),
+    ]);
+    return ensureSsoToken(sso, {
+      createOidc: (region) => createOidcApi(region, options.client, signal),
       mode: options.login ?? 'auto',
       interactive: options.interactive ?? false,
       log,
       prompt: options.prompt ?? ((line) => process.stderr.write(`ssm-proxy: ${line}\n`)),
       openBrowser: options.openBrowser ?? ((url) => openBrowser(url, log, env)),
     });
+  };
+
+  const fetchRole = async (token: EnsuredToken, signal: AbortSignal | undefined): Promise<RoleCredentials> => {
+    portal ??= import('./sso/portal-client.js').then(({ createPortalApi }) => createPortalApi(sso.region, options.client));
+    const credentials = await (await portal).getRoleCredentials(
+      { accountId: sso.accountId ?? '', roleName: sso.roleName ?? '', accessToken: token.token.accessToken },
+      { signal },
+    );
+    log.addSecret(credentials.secretAccessKey);
+    log.addSecret(credentials.sessionToken);
+    return credentials;
+  };
+
+  const env = options.env ?? process.env;
+  const load = async (signal: AbortSignal | undefined): Promise<RoleCredentials> => {
+    // The AWS CLI's own cache first: role credentials it (or an earlier ssm-proxy) fetched.
+    const { readCachedRole } = await import('./sso/role-credential-cache.js');
+    const cached = readCachedRole(sso, env, now());
+    if (cached.credentials) {
+      log.addSecret(cached.credentials.secretAccessKey);
+      log.addSecret(cached.credentials.sessionToken);
+      log.info(`role credentials from the AWS CLI cache ${cached.file}`);
+      return cached.credentials;
+    }
+    log.info(`no usable role credentials in the AWS CLI cache (${cached.why})`);
+    const fetched = await fetchFromPortal(signal);
+    try {
+      const { writeCachedRole } = await import('./sso/role-credential-cache.js');
+      log.debug(`role credentials cached in ${await writeCachedRole(sso, env, fetched)}`);
+    } catch (error) {
+      // A cache that cannot be written costs the next connection a round trip, nothing more.
+      log.info(`could not cache the role credentials: ${(error as Error).message}`);
+    }
+    return fetched;
+  };
+
+  const fetchFromPortal = async (signal: AbortSignal | undefined): Promise<RoleCredentials> => {
+    const action = { ...errorContext, action: `sso:GetRoleCredentials for role ${sso.roleName} in account ${sso.accountId}`, service: 'SSO portal' };
+    const token = await ensure(signal);
+    try {
+      return await fetchRole(token, signal);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      if (!isSsoSignInFailure(error)) throw describeAwsError(error, action);
+      log.info(`the SSO portal rejected the cached token (${(error as Error).name}); checking the token cache again`);
+    }
+    try {
+      return await fetchRole(await ensure(signal), signal);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw describeAwsError(error, action);
+    }
+  };
+
+  return async ({ signal } = {}) => {
+    if (current && current.expiration.getTime() - now() > REFRESH_MARGIN_MS) return current;
+    loading ??= load(signal).finally(() => (loading = undefined));
+    current = await abortable(loading, signal);
+    log.info(`role credentials valid until ${current.expiration.toISOString()}`);
+    return current;
+  };
+}
+
+/** The promise, or the signal's reason as soon as it is aborted (the work itself is not cancelled). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

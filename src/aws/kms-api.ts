@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { SsmProxyError } from '../errors.js';
-import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
+import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from './aws-call.js';
+import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
 import { describeAwsError } from './aws-errors.js';
 
 export interface DataKey {
@@ -16,33 +17,34 @@ export interface KmsApi {
 }
 
 export interface KmsApiOptions {
-  region: string;
-  profile: string | undefined;
-  /** Who signs, for AccessDenied messages (AwsTarget.identity). */
-  identity?: string;
+  /** Region and who signs (for AccessDenied messages), resolved once for the command. */
+  context: Pick<AwsContext, 'region' | 'profile' | 'signer'>;
   credentials: AwsCredentialIdentityProvider;
   /** An explicit endpoint; AWS_ENDPOINT_URL_KMS and AWS_ENDPOINT_URL are read by the SDK itself. */
   endpoint?: string;
-  /** Proxy / CA agents shared with every other AWS call (network-agents.ts). */
-  agents?: NetworkAgents | undefined;
+  /** Proxy / CA agents and timeouts shared with every other AWS call. */
+  client: AwsClientSettings;
 }
 
 /** KMS through @aws-sdk/client-kms, loaded only when a session asks for encryption. */
 export async function createKmsApi(options: KmsApiOptions): Promise<KmsApi> {
   const { KMSClient, GenerateDataKeyCommand } = await import('@aws-sdk/client-kms');
-  const client = new KMSClient({
-    region: options.region,
-    credentials: options.credentials,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    requestHandler: requestHandlerOptions(options.agents),
-    maxAttempts: 3,
-  });
+  const client = labelEndpoints(
+    new KMSClient({
+      region: options.context.region,
+      credentials: options.credentials,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...clientOptions(options.client, 3),
+    }),
+  );
   return {
     async generateDataKey({ keyId, numberOfBytes, encryptionContext }) {
       let output;
       try {
-        output = await client.send(
+        output = await sendWithDeadline<{ CiphertextBlob?: Uint8Array; Plaintext?: Uint8Array }>(
+          client,
           new GenerateDataKeyCommand({ KeyId: keyId, NumberOfBytes: numberOfBytes, EncryptionContext: encryptionContext }),
+          { timeouts: options.client.timeouts },
         );
       } catch (error) {
         throw describeKmsError(error, keyId, options);
@@ -56,10 +58,10 @@ export async function createKmsApi(options: KmsApiOptions): Promise<KmsApi> {
 }
 
 /** One line naming the key, the permission and who signed; AWS's own text is kept. */
-export function describeKmsError(error: unknown, keyId: string, options: Pick<KmsApiOptions, 'profile' | 'identity'>): SsmProxyError {
+export function describeKmsError(error: unknown, keyId: string, options: Pick<KmsApiOptions, 'context' | 'client'>): SsmProxyError {
   const name = (error as { name?: string } | undefined)?.name ?? '';
   const message = ((error as { message?: string } | undefined)?.message ?? String(error)).replace(/\s+/g, ' ').trim();
-  const who = options.identity ?? (options.profile ? `profile '${options.profile}'` : 'the default credentials');
+  const who = describeSigner(options.context);
   if (name === 'NotFoundException') {
     return new SsmProxyError('config', `KMS key ${keyId} for the session's encryption was not found (${message}); check the KMS key in the Session Manager preferences and the region`);
   }
@@ -72,5 +74,5 @@ export function describeKmsError(error: unknown, keyId: string, options: Pick<Km
       `kms:GenerateDataKey on key ${keyId} was denied for ${who}: ${message}; the session's KMS encryption needs kms:GenerateDataKey on that key for your role`,
     );
   }
-  return describeAwsError(error, { action: `kms:GenerateDataKey on key ${keyId}`, profile: options.profile, identity: who });
+  return describeAwsError(error, { action: `kms:GenerateDataKey on key ${keyId}`, service: 'KMS', who, sso: ssoOf(options.context), timeouts: options.client.timeouts });
 }

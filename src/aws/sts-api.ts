@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { requestHandlerOptions, type NetworkAgents } from '../network/network-agents.js';
+import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from './aws-call.js';
+import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
 import { describeAwsError } from './aws-errors.js';
 
 export interface CallerIdentity {
@@ -9,28 +10,27 @@ export interface CallerIdentity {
 }
 
 /**
- * STS GetCallerIdentity (the seed's identity check): which principal the credentials are.
- * @aws-sdk/client-sts is loaded only here; AWS_ENDPOINT_URL_STS is read by the SDK itself.
+ * STS GetCallerIdentity: which principal the credentials are. @aws-sdk/client-sts is loaded only
+ * here; AWS_ENDPOINT_URL_STS is read by the SDK itself.
  */
 export async function getCallerIdentity(options: {
-  region: string;
-  profile: string | undefined;
-  identity?: string;
+  context: AwsContext;
   credentials: AwsCredentialIdentityProvider;
-  agents?: NetworkAgents | undefined;
+  client: AwsClientSettings;
+  signal?: AbortSignal | undefined;
 }): Promise<CallerIdentity> {
   const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
-  const client = new STSClient({
-    region: options.region,
-    credentials: options.credentials,
-    requestHandler: requestHandlerOptions(options.agents),
-    maxAttempts: 2,
-  });
+  const client = labelEndpoints(new STSClient({ region: options.context.region, credentials: options.credentials, ...clientOptions(options.client, 2) }));
+  const { timeouts } = options.client;
   try {
-    const output = await client.send(new GetCallerIdentityCommand({}));
+    const output = await sendWithDeadline<{ Arn?: string; Account?: string; UserId?: string }>(client, new GetCallerIdentityCommand({}), {
+      timeouts,
+      signal: options.signal,
+    });
     return { arn: output.Arn ?? '', account: output.Account ?? '', userId: output.UserId ?? '' };
   } catch (error) {
-    throw describeAwsError(error, { action: 'sts:GetCallerIdentity', profile: options.profile, identity: options.identity });
+    if (options.signal?.aborted) throw error;
+    throw describeAwsError(error, { action: 'sts:GetCallerIdentity', service: 'STS', who: describeSigner(options.context), sso: ssoOf(options.context), timeouts });
   }
   // No client.destroy(): it would destroy the agents the command's other clients share.
 }

@@ -1,132 +1,54 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { abortable } from '../abortable.js';
 import type { ReliableStreamStats } from '../channel/reliable-stream.js';
-import { SIGNAL_EXIT_CODES, SsmProxyError } from '../errors.js';
+import { SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { systemScheduler } from '../scheduler.js';
-import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ConnectArgs } from './commands/connect.js';
-import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
-
-type Signal = keyof typeof SIGNAL_EXIT_CODES;
-const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+import { listenForSignals, prepareSession, signalExitCode } from './session-setup.js';
 
 /**
  * `ssm-proxy connect`: validate, resolve the AWS context, run a Port-over-stdio session on the
  * session engine (session/run-session.ts), exit with its code. stdout carries stream bytes only.
  */
 export async function runConnect(args: ConnectArgs): Promise<number> {
-  const target = args.target ?? '';
-  if (!isValidTargetId(target)) {
-    throw new SsmProxyError('usage', target ? `invalid target '${target}': ${TARGET_ID_HINT}` : `missing target: ${TARGET_ID_HINT}`);
-  }
-  const port = args.port ?? 22;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SsmProxyError('usage', `invalid port '${args.port}': expected a whole number from 1 to 65535`);
-  }
   let log: Logger;
   try {
     log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
   } catch (error) {
-    throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  for (const name of ['handshake-timeout', 'reconnect-timeout'] as const) {
-    const seconds = args[name];
-    if (!(Number.isFinite(seconds) && seconds > 0)) {
-      throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
-    }
+    throw error instanceof SsmProxyError ? error : new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   // From here on a signal cuts every phase short (credentials, StartSession, upgrade, handshake, resume).
   const signals = listenForSignals(log);
+  let code: number;
   try {
-    return await connect({ ...args, target, port }, log, signals.signal);
+    code = await connect(args, log, signals.signal);
   } catch (error) {
-    if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
-    throw error;
+    if (!signals.signal.aborted) throw error;
+    code = signalExitCode(signals.signal);
   } finally {
     signals.stop();
     log.close();
   }
+  // The log could not be written (e.g. ENOSPC): say so rather than end as if all went well.
+  const logFailure = log.failure();
+  if (logFailure && code === 0) throw logFailure;
+  return code;
 }
 
-/** SIGINT, SIGTERM and SIGHUP abort the returned signal, with the signal's name as the reason. */
-function listenForSignals(log: Logger): { signal: AbortSignal; stop(): void } {
-  const controller = new AbortController();
-  const handlers = SIGNALS.map((name) => {
-    const handler = () => {
-      if (controller.signal.aborted) return;
-      log.info(`${name} received; ending the session`);
-      controller.abort(name);
-    };
-    process.on(name, handler);
-    return [name, handler] as const;
-  });
-  return {
-    signal: controller.signal,
-    stop: () => {
-      for (const [name, handler] of handlers) process.off(name, handler);
-    },
-  };
-}
-
-async function connect(args: ConnectArgs & { target: string; port: number }, log: Logger, signal: AbortSignal): Promise<number> {
+async function connect(args: ConnectArgs, log: Logger, signal: AbortSignal): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
-    import('../aws/profile.js'),
-    import('../aws/credentials.js'),
-    import('../aws/ssm-api.js'),
-    import('./network-options.js'),
-    import('../network/network-agents.js'),
-  ]);
-  const aws = await abortable(
-    resolveAwsTarget({
-      ...(args.profile ? { profile: args.profile } : {}),
-      ...(args.region ? { region: args.region } : {}),
-      ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
-    }),
-    signal,
-  );
-  // Proxy and CA bundle, shared by every AWS client and the websocket (corporate networks).
-  const { agents } = await abortable(buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined), signal);
-  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
-  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
-  const credentials = await abortable(
-    createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents }),
-    signal,
-  );
-  // Resolving credentials (file reads, maybe HTTP) overlaps with loading the SSM client. Resolving
-  // them here fails clearly, rather than inside StartSession.
-  const [, ssm] = await abortable(
-    Promise.all([
-      credentials(),
-      createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents }),
-    ]),
-    signal,
-  );
+  const { aws, ssm, connection } = await prepareSession(args, log, signal);
   timings.mark('credentials and SDK');
   // The session code loads while nothing else is waiting; it is small.
-  const [{ runSession }, { portOverStdio }, { websocketConnection }] = await Promise.all([
-    import('../session/run-session.js'),
-    import('../session/port-over-stdio.js'),
-    import('../session/websocket-connection.js'),
-  ]);
+  const [{ runSession }, { portOverStdio }] = await Promise.all([import('../session/run-session.js'), import('../session/port-over-stdio.js')]);
   log.info(`port ${args.port}, region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''}`);
   const outcome = await runSession({
     api: ssm,
     request: { target: args.target, documentName: args['document-name'], parameters: { portNumber: [String(args.port)] } },
     kind: portOverStdio({ input: process.stdin, output: process.stdout }),
-    connection: websocketConnection({
-      region: aws.region,
-      credentials: () => credentials(),
-      clientId: randomUUID(),
-      agentFor: (url) => agentFor(agents, url),
-      ssmmessagesEndpoint,
-      // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
-      warmUp: ssmmessagesEndpoint !== undefined || !(args['endpoint-url'] || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
-    }),
+    connection,
     clientVersion: CLAIMED_PLUGIN_VERSION,
     log,
     scheduler: systemScheduler,

@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { abortable } from '../abortable.js';
-import { SIGNAL_EXIT_CODES, SsmProxyError } from '../errors.js';
+import { SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { printable } from '../printable.js';
 import { systemScheduler } from '../scheduler.js';
@@ -9,10 +7,8 @@ import { parseProxyCommand } from '../sshconfig/proxy-command.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ForwardArgs } from './commands/forward.js';
-import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
+import { listenForSignals, prepareSession, signalExitCode } from './session-setup.js';
 
-type Signal = keyof typeof SIGNAL_EXIT_CODES;
-const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export const FORWARD_DOCUMENTS = ['AWS-StartPortForwardingSession', 'AWS-StartPortForwardingSessionToRemoteHost'] as const;
 
@@ -80,7 +76,7 @@ export async function runForwardSession(
   try {
     return await forward(args, request, aliasSettings, listener, log, signals.signal);
   } catch (error) {
-    if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
+    if (signals.signal.aborted) return signalExitCode(signals.signal);
     throw error;
   } finally {
     listener.close();
@@ -97,43 +93,15 @@ async function forward(
   log: Logger,
   signal: AbortSignal,
 ): Promise<number> {
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
-    import('../aws/profile.js'),
-    import('../aws/credentials.js'),
-    import('../aws/ssm-api.js'),
-    import('./network-options.js'),
-    import('../network/network-agents.js'),
-  ]);
   // An alias's ProxyCommand names the profile and region that host needs, as ssh would pass them.
   const profile = args.profile ?? aliasSettings.profile;
   const region = args.region ?? aliasSettings.region;
-  const aws = await abortable(
-    resolveAwsTarget({
-      ...(profile ? { profile } : {}),
-      ...(region ? { region } : {}),
-      ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
-    }),
+  const { aws, ssm, connection } = await prepareSession(
+    { ...args, ...(profile !== undefined ? { profile } : {}), ...(region !== undefined ? { region } : {}) },
+    log,
     signal,
   );
-  const { agents } = await abortable(buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined), signal);
-  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
-  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
-  const credentials = await abortable(
-    createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents }),
-    signal,
-  );
-  const [, ssm] = await abortable(
-    Promise.all([
-      credentials(),
-      createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents }),
-    ]),
-    signal,
-  );
-  const [{ runSession }, { createPortForwardKind }, { websocketConnection }] = await Promise.all([
-    import('../session/run-session.js'),
-    import('../session/forward/forward-kind.js'),
-    import('../session/websocket-connection.js'),
-  ]);
+  const [{ runSession }, { createPortForwardKind }] = await Promise.all([import('../session/run-session.js'), import('../session/forward/forward-kind.js')]);
 
   const destination = request.host !== undefined ? `${hostPort(request.host, request.remotePort)}` : `localhost:${request.remotePort}`;
   const shownDestination = request.host !== undefined ? destination : `${request.target}:${request.remotePort}`;
@@ -176,15 +144,7 @@ async function forward(
       if (plugin) process.stdout.write(`\nStarting session with SessionId: ${session.sessionId}\n`);
       return kind(session);
     },
-    connection: websocketConnection({
-      region: aws.region,
-      credentials: () => credentials(),
-      clientId: randomUUID(),
-      agentFor: (url) => agentFor(agents, url),
-      ssmmessagesEndpoint,
-      // As connect: the data-channel host is only predictable for AWS's own endpoints or the override.
-      warmUp: ssmmessagesEndpoint !== undefined || !(args['endpoint-url'] || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
-    }),
+    connection,
     clientVersion: CLAIMED_PLUGIN_VERSION,
     log,
     scheduler: systemScheduler,
@@ -309,22 +269,3 @@ function sshSettings(ssh: string, alias: string, timeoutMs: number): Promise<Map
   });
 }
 
-/** SIGINT, SIGTERM and SIGHUP abort the returned signal, with the signal's name as the reason. */
-function listenForSignals(log: Logger): { signal: AbortSignal; stop(): void } {
-  const controller = new AbortController();
-  const handlers = SIGNALS.map((name) => {
-    const handler = () => {
-      if (controller.signal.aborted) return;
-      log.info(`${name} received; ending the session`);
-      controller.abort(name);
-    };
-    process.on(name, handler);
-    return [name, handler] as const;
-  });
-  return {
-    signal: controller.signal,
-    stop: () => {
-      for (const [name, handler] of handlers) process.off(name, handler);
-    },
-  };
-}

@@ -7,6 +7,7 @@ import './young-generation.js'; // first: before anything allocates
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT_CODES } from '../errors.js';
+import { printable } from '../printable.js';
 import { commands } from './commands/index.js';
 import { VERSION } from '../version.js';
 
@@ -27,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
     .fail((message, error) => {
       if (error) throw error;
       // Usage errors: one line, the hint to --help, exit code "usage". Never help text on stdout.
-      process.stderr.write(`ssm-proxy: ${message}\nTry 'ssm-proxy --help' for usage.\n`);
+      process.stderr.write(`ssm-proxy: ${printable(message.replace(/\s*\n\s*/g, ' '))}\nTry 'ssm-proxy --help' for usage.\n`);
       process.exit(EXIT_CODES.usage);
     });
   for (const command of commands) parser.command(command);

@@ -1,4 +1,5 @@
 import { exitCodeFor, oneLine, SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
 
 /**
  * Runs a command handler and turns its outcome into an exit code. The only place (with main.ts)
@@ -11,7 +12,8 @@ export async function runCommand(handler: () => Promise<number | void>): Promise
     code = (await handler()) ?? 0;
   } catch (error) {
     const prefix = error instanceof SsmProxyError ? '' : 'internal error: ';
-    process.stderr.write(`ssm-proxy: ${prefix}${oneLine(error)}\n`);
+    // Every error line passes here: text from argv, files or services cannot drive the terminal.
+    process.stderr.write(`ssm-proxy: ${prefix}${printable(oneLine(error))}\n`);
     if (process.env.SSM_PROXY_DEBUG && error instanceof Error && error.stack) {
       process.stderr.write(`${error.stack}\n`);
     }

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { abortable } from '../abortable.js';
-import { SIGNAL_EXIT_CODES, SsmProxyError } from '../errors.js';
+import { SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { printable } from '../printable.js';
 import { systemScheduler } from '../scheduler.js';
@@ -10,10 +8,8 @@ import type { ConnectArgs } from './commands/connect.js';
 import type { LocalTerminal } from '../session/shell/local-terminal.js';
 import type { ShellArgs } from './commands/shell.js';
 import { parseSessionParameters } from './session-parameters.js';
-import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
+import { listenForSignals, prepareSession, signalExitCode } from './session-setup.js';
 
-type Signal = keyof typeof SIGNAL_EXIT_CODES;
-const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 /** What StartSession runs when no document is named (docs/protocol.md §14.1). */
 const DEFAULT_SHELL_DOCUMENT = 'SSM-SessionManagerRunShell';
 
@@ -113,7 +109,7 @@ async function runShellSession(args: ShellArgs, request: SessionRequest): Promis
   try {
     return await shell(args, request, log, signals.signal, terminal);
   } catch (error) {
-    if (signals.signal.aborted) return SIGNAL_EXIT_CODES[signals.signal.reason as Signal];
+    if (signals.signal.aborted) return signalExitCode(signals.signal);
     throw error;
   } finally {
     signals.stop();
@@ -128,37 +124,8 @@ async function shell(
   signal: AbortSignal,
   terminal: LocalTerminal,
 ): Promise<number> {
-  const [{ resolveAwsTarget }, { createCredentialProvider }, { createSsmApi }, { buildNetwork }, { agentFor }] = await Promise.all([
-    import('../aws/profile.js'),
-    import('../aws/credentials.js'),
-    import('../aws/ssm-api.js'),
-    import('./network-options.js'),
-    import('../network/network-agents.js'),
-  ]);
-  const aws = await abortable(
-    resolveAwsTarget({
-      ...(args.profile ? { profile: args.profile } : {}),
-      ...(args.region ? { region: args.region } : {}),
-      ...(args['ca-bundle'] ? { caBundle: args['ca-bundle'] } : {}),
-    }),
-    signal,
-  );
-  const { agents } = await abortable(buildNetwork(args, aws.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined), signal);
-  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
-  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
-  const credentials = await abortable(
-    createCredentialProvider(aws.profile, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, agents }),
-    signal,
-  );
-  const [, ssm] = await abortable(
-    Promise.all([credentials(), createSsmApi({ ...aws, credentials, ...(args['endpoint-url'] ? { endpoint: args['endpoint-url'] } : {}), agents })]),
-    signal,
-  );
-  const [{ runSession }, { websocketConnection }, { createShellKind }] = await Promise.all([
-    import('../session/run-session.js'),
-    import('../session/websocket-connection.js'),
-    import('../session/shell/shell-kind.js'),
-  ]);
+  const { aws, client, credentials, ssm, connection } = await prepareSession(args, log, signal);
+  const [{ runSession }, { createShellKind }] = await Promise.all([import('../session/run-session.js'), import('../session/shell/shell-kind.js')]);
   const shellKind = createShellKind({
     input: process.stdin,
     output: process.stdout,
@@ -167,7 +134,7 @@ async function shell(
     // KMS loads only when the agent asks for encryption (docs/protocol.md §15.1).
     kms: async () => {
       const { createKmsApi } = await import('../aws/kms-api.js');
-      return createKmsApi({ ...aws, credentials, agents });
+      return createKmsApi({ context: aws, credentials, client });
     },
   });
   const documentName = request.documentName ?? DEFAULT_SHELL_DOCUMENT;
@@ -187,6 +154,7 @@ async function shell(
     debug: (message) => log.debug(message),
     addSecret: (secret) => log.addSecret(secret),
     close: () => {},
+    failure: () => log.failure(),
   };
   const outcome = await runSession({
     api: ssm,
@@ -196,13 +164,7 @@ async function shell(
       process.stderr.write(`\nStarting session with SessionId: ${printable(session.sessionId)}\n`);
       return shellKind(session);
     },
-    connection: websocketConnection({
-      region: aws.region,
-      credentials: () => credentials(),
-      clientId: randomUUID(),
-      agentFor: (url) => agentFor(agents, url),
-      ssmmessagesEndpoint,
-    }),
+    connection,
     clientVersion: CLAIMED_PLUGIN_VERSION,
     log: sessionLog,
     scheduler: systemScheduler,
@@ -246,22 +208,3 @@ export function describeAgentKmsDenial(message: string, target: string): string 
   return `the SSM agent on ${target} was denied kms:Decrypt on key ${key}, so the session cannot be encrypted: ${printable(aws)}; allow kms:Decrypt on that key for the instance's role (instance profile)`;
 }
 
-/** SIGINT, SIGTERM and SIGHUP abort the returned signal (the engine then terminates the session). */
-function listenForSignals(log: Logger): { signal: AbortSignal; stop(): void } {
-  const controller = new AbortController();
-  const handlers = SIGNALS.map((name) => {
-    const handler = () => {
-      if (controller.signal.aborted) return;
-      log.info(`${name} received; ending the session`);
-      controller.abort(name);
-    };
-    process.on(name, handler);
-    return [name, handler] as const;
-  });
-  return {
-    signal: controller.signal,
-    stop: () => {
-      for (const [name, handler] of handlers) process.off(name, handler);
-    },
-  };
-}

@@ -1,4 +1,5 @@
 import { EXIT_CODES, SsmProxyError, type ErrorKind } from '../errors.js';
+import { printable } from '../printable.js';
 
 /** One line of the doctor's report. `fix` is what to do about a failure. */
 export interface CheckResult {
@@ -36,7 +37,8 @@ const MARK = { ok: '✔', fail: '✘', skip: '–' } as const;
 /** `✔ label: detail`, `✘ label: detail — fix`, `– label: detail` (not checked). */
 export function formatLine(result: CheckResult): string {
   const fix = result.status === 'fail' && result.fix ? ` — ${result.fix}` : '';
-  return `${MARK[result.status]} ${result.label}: ${result.detail}${fix}`;
+  // Details quote files, argv and services: no control character reaches the terminal.
+  return printable(`${MARK[result.status]} ${result.label}: ${result.detail}${fix}`);
 }
 
 /** 0 when nothing failed, else the exit code of the first failure's kind. */

@@ -1,7 +1,8 @@
-import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import type { AwsTarget } from '../aws/profile.js';
-import type { SsoSettings } from '../aws/sso/sso-settings.js';
+import type { AwsClientSettings } from '../aws/aws-call.js';
+import { ssoOf, type AwsContext } from '../aws/aws-context.js';
+import type { CredentialProvider } from '../aws/credentials.js';
 import { SsmProxyError } from '../errors.js';
+import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { createLogger } from '../log.js';
 import type { Network } from '../network/build-network.js';
 import { VERSION } from '../version.js';
@@ -10,6 +11,7 @@ import { checkSshConfig, type AliasSettings } from './ssh-check.js';
 
 export interface DoctorOptions {
   alias?: string | undefined;
+  /** Checked by the command (usage errors come before the report). */
   target?: string | undefined;
   profile?: string | undefined;
   region?: string | undefined;
@@ -17,6 +19,8 @@ export interface DoctorOptions {
   ssmmessagesEndpoint?: string | undefined;
   proxy?: string | undefined;
   caBundle?: string | undefined;
+  /** --connect-timeout in seconds (checked by the command). */
+  connectTimeout?: number | undefined;
   /** The ssh config file for `ssh -G` (default: ssh's own). */
   sshConfig?: string | undefined;
   /** Start and terminate a real session to prove ssm:StartSession is allowed. */
@@ -41,24 +45,29 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     results.push(ssh.result);
     alias = ssh.settings;
   }
-  const profileFlag = options.profile ?? alias.profile;
-  const regionFlag = options.region ?? alias.region;
+  const fromAlias = `the ProxyCommand of ${options.alias}`;
   const target = options.target ?? alias.target;
+  const targetFrom = options.target ? 'from --target' : fromAlias;
 
-  // Profile and region, the way connect resolves them.
-  let aws: AwsTarget | undefined;
+  // Profile, region and who signs: the one resolver connect and login use.
+  let aws: AwsContext | undefined;
   try {
-    const { resolveAwsTarget } = await import('../aws/profile.js');
-    aws = await resolveAwsTarget(
-      { ...(profileFlag ? { profile: profileFlag } : {}), ...(regionFlag ? { region: regionFlag } : {}), ...(options.caBundle ? { caBundle: options.caBundle } : {}) },
+    const [{ resolveAwsContext, describeRole }, { shareWithSdk }] = await Promise.all([import('../aws/aws-context.js'), import('../aws/config-files.js')]);
+    aws = resolveAwsContext(
+      {
+        profile: options.profile ?? alias.profile,
+        region: options.region ?? alias.region,
+        ...(!options.profile && alias.profile ? { profileSource: fromAlias } : {}),
+        ...(!options.region && alias.region ? { regionSource: fromAlias } : {}),
+      },
       env,
     );
-    const fromAlias = `the ProxyCommand of ${options.alias}`;
-    if (!options.profile && alias.profile) aws.profileSource = fromAlias;
-    if (!options.region && alias.region) aws.regionSource = fromAlias;
-    const profile = aws.profile ? `'${aws.profile}' (from ${aws.profileSource})` : `none (${env.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID in the environment' : "the SDK's default chain"})`;
-    const who = aws.identity.replace(/^.*? \((.*)\)$/, '$1');
-    results.push(passed('AWS profile', `${profile}, region ${aws.region} (from ${aws.regionSource})${who !== aws.identity ? `, ${who}` : ''}`));
+    await shareWithSdk(aws.files);
+    const profile = aws.profile
+      ? `'${aws.profile}' (from ${aws.profileSource})`
+      : `none (${aws.signer.kind === 'environment' ? 'AWS_ACCESS_KEY_ID in the environment' : aws.signer.kind === 'default-chain' ? "the SDK's default chain" : 'the default profile'})`;
+    const role = describeRole(aws.signer);
+    results.push(passed('AWS profile', `${profile}, region ${aws.region} (from ${aws.regionSource})${role ? `, ${role}` : ''}`));
   } catch (error) {
     results.push(failed('AWS profile', error));
   }
@@ -66,38 +75,40 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   // SSO token time left.
   let ssoOk = true;
   if (aws) {
-    const sso = await ssoCheck(aws, env);
+    const sso = await ssoCheck(aws);
     results.push(sso);
     ssoOk = sso.status !== 'fail';
   } else {
     results.push(skipped('SSO sign-in', 'not checked (no usable profile)'));
   }
 
-  // Proxy and CA in effect.
+  // Proxy, CA and timeouts in effect.
   let network: Network | undefined;
+  let client: AwsClientSettings | undefined;
   try {
-    const [{ buildNetwork }, { describeNetwork }] = await Promise.all([import('../network/build-network.js'), import('../network/network-settings.js')]);
-    network = await buildNetwork(
-      { proxy: options.proxy, caBundle: options.caBundle },
-      aws?.caBundle ? { path: aws.caBundle, profile: aws.profile ?? 'default' } : undefined,
-      env,
-    );
+    const [{ buildNetwork }, { describeNetwork }, { httpTimeouts }] = await Promise.all([
+      import('../network/build-network.js'),
+      import('../network/network-settings.js'),
+      import('../network/network-agents.js'),
+    ]);
+    network = await buildNetwork({ proxy: options.proxy, caBundle: options.caBundle }, aws?.caBundle, env);
+    client = { agents: network.agents, timeouts: httpTimeouts(options.connectTimeout) };
     const described = describeNetwork(network.settings);
     results.push(passed('proxy', described.proxy), passed('CA bundle', described.ca));
   } catch (error) {
     results.push(failed('proxy and CA bundle', error));
   }
 
-  // Credentials and caller identity (STS GetCallerIdentity, as in the seed's identity check).
-  let credentials: AwsCredentialIdentityProvider | undefined;
-  if (aws && network && ssoOk) {
+  // Credentials and caller identity (STS GetCallerIdentity).
+  let credentials: CredentialProvider | undefined;
+  if (aws && client && ssoOk) {
     try {
       const [{ createCredentialProvider }, { getCallerIdentity }] = await Promise.all([import('../aws/credentials.js'), import('../aws/sts-api.js')]);
       const quiet = createLogger({ verbosity: 0, write: () => undefined });
-      const provider = await createCredentialProvider(aws.profile, { login: 'never', interactive: false, log: quiet, env, agents: network.agents });
+      const provider = await createCredentialProvider(aws, { login: 'never', interactive: false, log: quiet, env, client });
       await provider();
       credentials = provider;
-      const caller = await getCallerIdentity({ region: aws.region, profile: aws.profile, identity: aws.identity, credentials: provider, agents: network.agents });
+      const caller = await getCallerIdentity({ context: aws, credentials: provider, client });
       results.push(passed('caller identity', `${caller.arn} (account ${caller.account})`));
     } catch (error) {
       const result = failed('caller identity', error);
@@ -111,7 +122,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   }
 
   // Endpoints: the SSM API and the data channel (ssmmessages), through the same proxy and CA.
-  if (aws && network) {
+  if (aws && network && client) {
     const { probeEndpoint } = await import('./endpoint-check.js');
     const { agentFor } = await import('../network/network-agents.js');
     const region = aws.region;
@@ -133,7 +144,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     for (const [label, url, fix] of endpoints) {
       if (!url) continue;
       try {
-        const status = await probeEndpoint(url, agentFor(network.agents, url));
+        const status = await probeEndpoint(url, agentFor(network.agents, url), client.timeouts.requestMs);
         results.push(passed(label, `${hostOf(url)} answered (HTTP ${status})`));
       } catch (error) {
         const tls = error instanceof SsmProxyError && /TLS certificate/.test(error.message);
@@ -145,25 +156,20 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     results.push(skipped('SSM endpoint', 'not checked (no usable profile or network settings)'));
   }
 
-  // Optionally, a real StartSession + TerminateSession.
+  // Optionally, a real StartSession + TerminateSession; the target is checked before anything is sent.
   const probeLabel = 'ssm:StartSession';
   if (!options.probe) {
     results.push(skipped(probeLabel, 'not tried; --probe starts and terminates a real session to prove it is allowed'));
   } else if (!target) {
     results.push(failed(probeLabel, new SsmProxyError('usage', 'no target to try'), 'pass --target i-… (or an alias whose ProxyCommand names one)'));
-  } else if (!aws || !credentials || !network) {
+  } else if (!isValidTargetId(target)) {
+    results.push(failed(probeLabel, new SsmProxyError('usage', `target '${target}' (${targetFrom}) is not valid: ${TARGET_ID_HINT}`), 'pass --target i-…'));
+  } else if (!aws || !credentials || !client) {
     results.push(skipped(probeLabel, 'not tried (no working credentials)'));
   } else {
     try {
       const { createSsmApi } = await import('../aws/ssm-api.js');
-      const ssm = await createSsmApi({
-        region: aws.region,
-        profile: aws.profile,
-        identity: aws.identity,
-        credentials,
-        ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
-        agents: network.agents,
-      });
+      const ssm = await createSsmApi({ context: aws, credentials, endpoint: options.endpointUrl, client });
       const port = options.port ?? alias.port ?? 22;
       const session = await ssm.startSession({ target, documentName: options.documentName, parameters: { portNumber: [String(port)] } });
       await ssm.terminateSession(session.sessionId);
@@ -175,33 +181,24 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   return results;
 }
 
-async function ssoCheck(aws: AwsTarget, env: NodeJS.ProcessEnv): Promise<CheckResult> {
+async function ssoCheck(aws: AwsContext): Promise<CheckResult> {
   const label = 'SSO sign-in';
-  const [{ configFileLabel, loadConfigSections, ssoSettingsFrom, loginCommand }, { readSsoToken, msUntilExpiry, tokenCachePath }] = await Promise.all([
+  const sso = ssoOf(aws);
+  if (!sso) return passed(label, 'not used (the credentials do not come from AWS SSO)');
+  const [{ loginCommand }, { readCachedToken, msUntilExpiry }, { canRefresh }] = await Promise.all([
     import('../aws/sso/sso-settings.js'),
     import('../aws/sso/token-cache.js'),
+    import('../aws/sso/ensure-token.js'),
   ]);
-  let sso: SsoSettings | undefined;
-  try {
-    if (aws.profile !== undefined || !(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)) {
-      sso = ssoSettingsFrom(await loadConfigSections(), { profile: aws.profile ?? 'default' }, configFileLabel(env));
-    }
-  } catch (error) {
-    return failed(label, error);
-  }
-  if (!sso) return passed(label, 'not used (the credentials do not come from AWS SSO)');
   const fix = `run '${loginCommand(sso)}'`;
-  const token = await readSsoToken(sso.cacheKey);
-  if (!token) {
-    return failed(label, new SsmProxyError('config', `no cached token for ${sso.startUrl} (${await tokenCachePath(sso.cacheKey)})`), fix);
-  }
+  const cached = await readCachedToken(sso.cacheKey);
+  if (cached.state === 'missing') return failed(label, new SsmProxyError('config', `no cached token for ${sso.startUrl} (${cached.file})`), fix);
+  if (cached.state === 'broken') return failed(label, new SsmProxyError('config', `the token cache file ${cached.file} ${cached.problem}`), fix);
+  const token = cached.token;
   const now = Date.now();
   const left = msUntilExpiry(token, now);
-  if (Number.isNaN(left)) return failed(label, new SsmProxyError('config', 'the cached token has an unreadable expiry date'), fix);
   if (left > 0) return passed(label, `valid for ${duration(left)} (until ${token.expiresAt})`);
-  const refreshable =
-    token.refreshToken && token.clientId && token.clientSecret && (!token.registrationExpiresAt || Date.parse(token.registrationExpiresAt) > now);
-  if (refreshable) return passed(label, `expired at ${token.expiresAt}; ssm-proxy refreshes it with its refresh token (no prompt)`);
+  if (canRefresh(token, now)) return passed(label, `expired at ${token.expiresAt}; ssm-proxy refreshes it with its refresh token (no prompt)`);
   return failed(label, new SsmProxyError('config', `expired at ${token.expiresAt} and has no usable refresh token`), fix);
 }
 

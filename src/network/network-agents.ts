@@ -14,17 +14,39 @@ export interface NetworkAgents {
   https: HttpAgent | undefined;
 }
 
-/** For the SDK clients: `requestHandler` options with the agents (and the house timeouts). */
+/**
+ * How long an AWS endpoint may take, for every SDK client of a command (ssm-proxy's own and the
+ * credential chain's inner ones). `--connect-timeout S` sets connect = S and request = 2 × S.
+ */
+export interface HttpTimeouts {
+  /** TCP (and proxy CONNECT) connection established. */
+  connectMs: number;
+  /** The whole answer to one request, from its start. */
+  requestMs: number;
+}
+
+/** Seconds suit a ProxyCommand: ssh users wait seconds, not the SDK's minutes. */
+export const DEFAULT_CONNECT_TIMEOUT_S = 5;
+
+export function httpTimeouts(connectTimeoutS = DEFAULT_CONNECT_TIMEOUT_S): HttpTimeouts {
+  return { connectMs: connectTimeoutS * 1000, requestMs: 2 * connectTimeoutS * 1000 };
+}
+
+/** For the SDK clients: `requestHandler` options with the agents and timeouts that fail (not only warn). */
 export interface RequestHandlerOptions {
   connectionTimeout: number;
   requestTimeout: number;
+  /** Without it the handler only logs a warning when requestTimeout passes, and waits on. */
+  throwOnRequestTimeout: true;
   httpAgent?: HttpAgent;
   httpsAgent?: HttpAgent;
 }
 
-export function requestHandlerOptions(agents: NetworkAgents | undefined, timeouts = { connectionTimeout: 10_000, requestTimeout: 30_000 }): RequestHandlerOptions {
+export function requestHandlerOptions(agents: NetworkAgents | undefined, timeouts: HttpTimeouts = httpTimeouts()): RequestHandlerOptions {
   return {
-    ...timeouts,
+    connectionTimeout: timeouts.connectMs,
+    requestTimeout: timeouts.requestMs,
+    throwOnRequestTimeout: true,
     ...(agents?.http ? { httpAgent: agents.http } : {}),
     ...(agents?.https ? { httpsAgent: agents.https } : {}),
   };

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
+import { readBounded } from '../bounded-read.js';
 import { SsmProxyError } from '../errors.js';
 
 /**
@@ -111,24 +111,22 @@ function resolveCa(input: NetworkInput, env: NodeJS.ProcessEnv, extraCaCerts: st
   path = expandHome(path, env);
   const certificates = readCertificates(path, source);
   if (extraCaCerts) {
-    try {
-      certificates.push(...splitPem(readFileSync(extraCaCerts, 'utf8')));
-    } catch {
-      // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself at start-up.
-    }
+    // Node warns about an unreadable NODE_EXTRA_CA_CERTS itself at start-up.
+    const extra = readBounded(extraCaCerts, CA_BUNDLE_LIMIT);
+    if (extra.ok) certificates.push(...splitPem(extra.bytes.toString('utf8')));
   }
   return { path, source, certificates };
 }
 
+/** A system bundle of every public root is ~250 KB; this leaves room for the largest corporate ones. */
+export const CA_BUNDLE_LIMIT = 16 << 20;
+
 function readCertificates(path: string, source: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SsmProxyError('config', `cannot read the CA bundle ${path} (from ${source}): ${code}; fix the path or unset it`);
+  const read = readBounded(path, CA_BUNDLE_LIMIT);
+  if (!read.ok) {
+    throw new SsmProxyError('config', `the CA bundle ${path} (from ${source}) ${read.reason}; fix the path or unset it`);
   }
-  const certificates = splitPem(text);
+  const certificates = splitPem(read.bytes.toString('utf8'));
   if (certificates.length === 0) {
     throw new SsmProxyError('config', `the CA bundle ${path} (from ${source}) holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA in PEM form`);
   }

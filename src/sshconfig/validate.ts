@@ -4,11 +4,11 @@
  */
 import { SsmProxyError } from '../errors.js';
 import { printable } from '../printable.js';
+import { checkRegion as checkRegionShared, parsePort } from '../input-checks.js';
 import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 
 const ALIAS = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const PROFILE = /^[A-Za-z0-9_.+=,@-]+$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 export function checkAlias(alias: string): void {
   const wildcard = /[*?!,]/.exec(alias);
@@ -36,24 +36,18 @@ export function checkProfile(profile: string, from: string): void {
   }
 }
 
+/** The same region check as connect and doctor (src/input-checks.ts). */
 export function checkRegion(region: string, from: string): void {
-  if (!REGION.test(region)) {
-    throw new SsmProxyError('usage', `region '${printable(region)}' (${from}) is not an AWS region name such as eu-west-2; pass --region`);
-  }
+  checkRegionShared(region, from);
 }
 
 export function checkPort(port: number, from: string): void {
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SsmProxyError('usage', `port '${port}' (${from}) is not a TCP port (1-65535)`);
-  }
+  parsePort(String(port), from);
 }
 
 /** --port as typed: digits only, so 'abc' or '22x' is named as typed rather than as NaN. */
 export function parsePortFlag(text: string): number {
-  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (Number.isNaN(port)) throw new SsmProxyError('usage', `port '${printable(text)}' (from --port) is not a TCP port (1-65535)`);
-  checkPort(port, 'from --port');
-  return port;
+  return parsePort(text, 'from --port');
 }
 
 export function checkUser(user: string): void {

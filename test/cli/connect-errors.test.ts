@@ -48,12 +48,12 @@ describe('ssm-proxy connect: bad input fails fast with one line', () => {
   });
 
   it('rejects a malformed target before any network call', () => {
-    assertOneLineError(run(['connect', 'web-server', '22', '--region', 'us-east-1']), EXIT_CODES.usage, /invalid target 'web-server'/);
-    assertOneLineError(run(['connect', 'i-12345', '22', '--region', 'us-east-1']), EXIT_CODES.usage, /invalid target/);
+    assertOneLineError(run(['connect', 'web-server', '22', '--region', 'us-east-1']), EXIT_CODES.usage, /target 'web-server' \(the first argument or --target\) is not valid/);
+    assertOneLineError(run(['connect', 'i-12345', '22', '--region', 'us-east-1']), EXIT_CODES.usage, /target 'i-12345' .* is not valid/);
   });
 
   it('rejects a port out of range', () => {
-    assertOneLineError(run(['connect', 'i-0123456789abcdef0', '70000', '--region', 'us-east-1']), EXIT_CODES.usage, /invalid port/);
+    assertOneLineError(run(['connect', 'i-0123456789abcdef0', '70000', '--region', 'us-east-1']), EXIT_CODES.usage, /port '70000' \(the second argument or --port\) is not a TCP port/);
   });
 
   it('names an unknown profile', () => {
@@ -85,7 +85,7 @@ describe('ssm-proxy connect: bad input fails fast with one line', () => {
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key',
     });
-    assertOneLineError(result, EXIT_CODES.network, /StartSession .*could not reach AWS/);
+    assertOneLineError(result, EXIT_CODES.network, /StartSession .*cannot reach the SSM endpoint http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/);
     assert.ok(!result.stderr.includes('not-a-real-secret-key'));
   });
 

@@ -53,7 +53,7 @@ describe('HTTPS proxy (tinyproxy in front of the fake SSM service)', () => {
     const result = await harness.runSsh(harness.alias, 'echo direct', { timeoutMs: 60_000 });
     assert.notEqual(result.code, 0, describeRun(result));
     const line = stderrLines(result.stderr).find((l) => l.startsWith('ssm-proxy:'));
-    assert.match(line ?? '', /^ssm-proxy: ssm:StartSession on i-0123456789abcdef0 could not reach AWS: (ECONNRESET|EPIPE|ECONNREFUSED)/);
+    assert.match(line ?? '', /^ssm-proxy: ssm:StartSession on i-0123456789abcdef0 failed: cannot reach the SSM endpoint http:\/\/127\.0\.0\.1:\d+ \((ECONNRESET|EPIPE|ECONNREFUSED)\)/);
     assert.ok(harness.fake.clientAddresses.slice(seen).every((address) => address === '127.0.0.1'), 'dropped direct connections');
   });
 

@@ -38,7 +38,7 @@ describe('custom CA bundle (fake SSM over https/wss with a throwaway CA)', () =>
     const result = await harness.runSsmProxy(harness.connectArgs(), { timeoutMs: 60_000 });
     assert.equal(result.code, EXIT_CODES.network, describeRun(result));
     assert.deepEqual(lines(result.stderr), [
-      `ssm-proxy: ssm:StartSession on ${TARGET_ID} failed: ${untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'the AWS endpoint')}`,
+      `ssm-proxy: ssm:StartSession on ${TARGET_ID} failed: ${untrusted('UNABLE_TO_VERIFY_LEAF_SIGNATURE', `the SSM endpoint ${harness.fake.endpointUrl.replace(/\/$/, '')}`)}`,
     ]);
     assert.equal(result.stdout.length, 0);
   });
@@ -97,7 +97,7 @@ describe('custom CA bundle (fake SSM over https/wss with a throwaway CA)', () =>
     const missing = await harness.runSsmProxy([...harness.connectArgs(), '--ca-bundle', join(harness.dir, 'nope.pem')], { timeoutMs: 30_000 });
     assert.equal(missing.code, EXIT_CODES.config, describeRun(missing));
     assert.deepEqual(lines(missing.stderr), [
-      `ssm-proxy: cannot read the CA bundle ${join(harness.dir, 'nope.pem')} (from --ca-bundle): ENOENT; fix the path or unset it`,
+      `ssm-proxy: the CA bundle ${join(harness.dir, 'nope.pem')} (from --ca-bundle) does not exist; fix the path or unset it`,
     ]);
     const junk = join(harness.dir, 'junk.pem');
     await writeFile(junk, 'not a certificate\n');

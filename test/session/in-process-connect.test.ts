@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 /**
  * connect's whole lifecycle in this process: the real SSM client against the fake SSM service,
  * the real websocket, the engine and the Port kind over in-memory stdio. No CLI is spawned.
@@ -7,6 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { createSsmApi } from '../../src/aws/ssm-api.js';
+import { defaultClientSettings } from '../../src/aws/aws-call.js';
+import { resolveAwsContext } from '../../src/aws/aws-context.js';
 import { createLogger } from '../../src/log.js';
 import { systemScheduler } from '../../src/scheduler.js';
 import { portOverStdio } from '../../src/session/port-over-stdio.js';
@@ -28,7 +32,9 @@ async function connectInProcess(fake: FakeSsm, port: number) {
     },
   });
   const credentials = async () => TEST_CREDENTIALS;
-  const api = await createSsmApi({ region: 'us-east-1', profile: undefined, credentials, endpoint: fake.endpointUrl });
+  const none = join(tmpdir(), 'ssm-proxy-in-process-no-such-file');
+  const context = resolveAwsContext({ region: 'us-east-1' }, { AWS_CONFIG_FILE: none, AWS_SHARED_CREDENTIALS_FILE: none });
+  const api = await createSsmApi({ context, credentials, endpoint: fake.endpointUrl, client: defaultClientSettings() });
   const controller = new AbortController();
   const logLines: string[] = [];
   const outcome: Promise<SessionOutcome> = runSession({

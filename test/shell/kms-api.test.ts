@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { defaultClientSettings } from '../../src/aws/aws-call.js';
 import { createKmsApi } from '../../src/aws/kms-api.js';
 import { SsmProxyError } from '../../src/errors.js';
 import { startFakeKms, type FakeKms } from '../fake-kms/index.js';
 
 let kms: FakeKms;
 const credentials = async () => ({ accessKeyId: 'AKIDKMSTEST', secretAccessKey: 'secret-kms-test' });
+/** Who signs, as the resolved AWS context says it (a profile with static keys). */
+const signedBy = (profile: string | undefined) => ({ context: { region: 'us-east-1', profile, signer: { kind: 'profile' as const } }, client: defaultClientSettings() });
 const context = { 'aws:ssm:SessionId': 'alice-0123456789abcdef0', 'aws:ssm:TargetId': 'i-0123456789abcdef0' };
 
 before(async () => {
@@ -17,7 +20,7 @@ test('GenerateDataKey through AWS_ENDPOINT_URL_KMS: 64 bytes, the context, the c
   const saved = process.env.AWS_ENDPOINT_URL_KMS;
   process.env.AWS_ENDPOINT_URL_KMS = kms.endpointUrl;
   try {
-    const api = await createKmsApi({ region: 'us-east-1', profile: 'p', credentials });
+    const api = await createKmsApi({ ...signedBy('p'), credentials });
     const key = await api.generateDataKey({ keyId: kms.alias, numberOfBytes: 64, encryptionContext: context });
     assert.equal(key.plaintext.length, 64);
     const call = kms.calls.at(-1)!;
@@ -37,7 +40,7 @@ test('GenerateDataKey through AWS_ENDPOINT_URL_KMS: 64 bytes, the context, the c
 test('a denied GenerateDataKey is one access-denied line naming the key, the permission and the signer', async () => {
   kms.options.denyGenerateDataKey = true;
   try {
-    const api = await createKmsApi({ region: 'us-east-1', profile: 'discovery-access', credentials, endpoint: kms.endpointUrl });
+    const api = await createKmsApi({ ...signedBy('discovery-access'), credentials, endpoint: kms.endpointUrl });
     const error = await api.generateDataKey({ keyId: kms.keyArn, numberOfBytes: 64, encryptionContext: context }).then(
       () => assert.fail('expected a refusal'),
       (caught: unknown) => caught,
@@ -52,7 +55,7 @@ test('a denied GenerateDataKey is one access-denied line naming the key, the per
 });
 
 test('an unknown key is a configuration error naming it', async () => {
-  const api = await createKmsApi({ region: 'us-east-1', profile: undefined, credentials, endpoint: kms.endpointUrl });
+  const api = await createKmsApi({ ...signedBy(undefined), credentials, endpoint: kms.endpointUrl });
   const error = await api.generateDataKey({ keyId: 'alias/nope', numberOfBytes: 64, encryptionContext: context }).catch((caught: unknown) => caught);
   assert.ok(error instanceof SsmProxyError);
   assert.equal(error.kind, 'config');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
@@ -274,11 +274,14 @@ describe('SSO end to end through the CLI', () => {
       const logged = await echoThrough(home.env(), [...verbosity, '--log-file', logFile]);
       outputs.push(logged.stderr, readFileSync(logFile, 'utf8'));
     }
-    // Refresh and inline-login paths at -vv too.
+    // Refresh and inline-login paths at -vv too (without cached role credentials, which would skip them).
+    const roleCache = join(home.dir, '.aws', 'cli', 'cache');
     const cached = JSON.parse(readFileSync(home.cacheFile(SESSION), 'utf8'));
     writeToken(home, SESSION, { ...cached, expiresAt: '2020-01-01T00:00:00Z' });
+    rmSync(roleCache, { recursive: true, force: true });
     outputs.push((await echoThrough(home.env(), ['-vv'])).stderr);
     writeToken(home, SESSION, { startUrl: START_URL, region: REGION, accessToken: 'expired-access-token-9', expiresAt: '2020-01-01T00:00:00Z' });
+    rmSync(roleCache, { recursive: true, force: true });
     const pty = await echoThrough(home.env(), ['-vv'], ['python3', STDERR_PTY, process.execPath, join(import.meta.dirname, '../../lib/cli/main.js')]);
     outputs.push(pty.stderr);
     assert.match(pty.stderr, /enter the code/);

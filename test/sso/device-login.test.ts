@@ -4,6 +4,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { SsmProxyError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { ensureSsoToken, type EnsureTokenOptions } from '../../src/aws/sso/ensure-token.js';
+import { createOidcApi } from '../../src/aws/sso/oidc-client.js';
+import { defaultClientSettings } from '../../src/aws/aws-call.js';
 import type { SsoSettings } from '../../src/aws/sso/sso-settings.js';
 import { startFakeSso, type FakeSso } from '../fake-sso/index.js';
 import { makeHome, START_URL, writeToken } from './helpers.js';
@@ -37,6 +39,7 @@ describe('SSO device login and refresh (SDK client → fake OIDC)', () => {
       clock += ms;
     },
     now: () => clock,
+    createOidc: (region) => createOidcApi(region, defaultClientSettings()),
     ...extra,
   });
 
@@ -59,7 +62,7 @@ describe('SSO device login and refresh (SDK client → fake OIDC)', () => {
 
   it('RegisterClient → StartDeviceAuthorization → CreateToken pending → success; URL and code prompted; cache written', async () => {
     fake.options.pendingPolls = 2;
-    assert.equal(await ensureSsoToken(sso, options()), 'signed-in');
+    assert.equal((await ensureSsoToken(sso, options())).outcome, 'signed-in');
     assert.deepEqual(fake.calls.map((call) => `${call.operation}:${call.status}${call.errorType ? `:${call.errorType}` : ''}`), [
       'RegisterClient:200',
       'StartDeviceAuthorization:200',
@@ -102,7 +105,7 @@ describe('SSO device login and refresh (SDK client → fake OIDC)', () => {
   });
 
   it('a fresh cached token is kept without any call', async () => {
-    assert.equal(await ensureSsoToken(sso, options()), 'cached');
+    assert.equal((await ensureSsoToken(sso, options())).outcome, 'cached');
     assert.equal(fake.calls.length, 0);
     assert.deepEqual(prompts, []);
   });
@@ -110,7 +113,7 @@ describe('SSO device login and refresh (SDK client → fake OIDC)', () => {
   it('an expired token with a refresh token is refreshed silently (refresh_token grant, no prompt, rotated token cached)', async () => {
     const before = JSON.parse(readFileSync(home.cacheFile('corp'), 'utf8'));
     writeToken(home, 'corp', { ...before, expiresAt: '2020-01-01T00:00:00Z' });
-    assert.equal(await ensureSsoToken(sso, options({ interactive: false, mode: 'never' })), 'refreshed');
+    assert.equal((await ensureSsoToken(sso, options({ interactive: false, mode: 'never' }))).outcome, 'refreshed');
     assert.deepEqual(fake.calls.map((call) => `${call.operation}:${call.grantType}:${call.status}`), ['CreateToken:refresh_token:200']);
     assert.equal(fake.calls[0]!.refreshToken, before.refreshToken);
     assert.deepEqual(prompts, []);
@@ -125,7 +128,7 @@ describe('SSO device login and refresh (SDK client → fake OIDC)', () => {
   it('a token near expiry (inside the window) is refreshed too', async () => {
     const before = JSON.parse(readFileSync(home.cacheFile('corp'), 'utf8'));
     writeToken(home, 'corp', { ...before, expiresAt: new Date(clock + 3 * 60_000).toISOString() });
-    assert.equal(await ensureSsoToken(sso, options({ interactive: false })), 'refreshed');
+    assert.equal((await ensureSsoToken(sso, options({ interactive: false }))).outcome, 'refreshed');
   });
 
   it('a refused refresh gives the one-line fix (and the token is left alone)', async () => {

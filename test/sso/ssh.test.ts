@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeRun, startHarness, type Harness } from '../e2e/harness.js';
 import { startFakeSso, type FakeSso } from '../fake-sso/index.js';
@@ -56,6 +57,8 @@ describe('ssh with an SSO profile (real sshd through the e2e harness)', () => {
   it('an expired token is refreshed silently and ssh still just works', async () => {
     const token = JSON.parse(readFileSync(home.cacheFile(SESSION), 'utf8'));
     writeToken(home, SESSION, { ...token, expiresAt: '2020-01-01T00:00:00Z' });
+    // The role credentials the first test cached would make the token irrelevant: drop them.
+    rmSync(join(home.dir, '.aws', 'cli', 'cache'), { recursive: true, force: true });
     const result = await harness.runSsh(harness.alias, 'echo refreshed-ok', { env, timeoutMs: 60_000 });
     assert.equal(result.code, 0, describeRun(result));
     assert.equal(result.stdout.toString(), 'refreshed-ok\n');

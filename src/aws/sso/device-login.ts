@@ -1,7 +1,8 @@
 import { SsmProxyError } from '../../errors.js';
+import { describeTransportFailure } from '../aws-errors.js';
 import type { Logger } from '../../log.js';
 import { DEVICE_CODE_GRANT, type OidcApi } from './oidc-client.js';
-import { describeSso, type SsoSettings } from './sso-settings.js';
+import { describeSso, loginCommand, type SsoSettings } from './sso-settings.js';
 import { isoSeconds, type SsoToken } from './token-cache.js';
 
 /** RFC 8628 §3.5: each slow_down adds 5 seconds to the polling interval. */
@@ -98,16 +99,12 @@ export async function deviceLogin(sso: SsoSettings, previous: SsoToken | undefin
       }
       if (name === 'ExpiredTokenException') break;
       if (name === 'AccessDeniedException') {
-        throw new SsmProxyError('access-denied', `${describeSso(sso)} was denied in the browser; run '${retry(sso)}' to try again`);
+        throw new SsmProxyError('access-denied', `${describeSso(sso)} was denied in the browser; run '${loginCommand(sso)}' to try again`);
       }
       throw failure('CreateToken', sso, error);
     }
   }
-  throw new SsmProxyError('timeout', `${describeSso(sso)} was not approved in time (the code expired); run '${retry(sso)}' and approve it in the browser`);
-}
-
-function retry(sso: SsoSettings): string {
-  return sso.profile ? `ssm-proxy login --profile ${sso.profile}` : `ssm-proxy login --sso-session ${sso.sessionName}`;
+  throw new SsmProxyError('timeout', `${describeSso(sso)} was not approved in time (the code expired); run '${loginCommand(sso)}' and approve it in the browser`);
 }
 
 async function call<T>(operation: string, sso: SsoSettings, run: () => Promise<T>): Promise<T> {
@@ -122,8 +119,6 @@ export function errorName(error: unknown): string {
   return typeof error === 'object' && error !== null && 'name' in error ? String((error as { name: unknown }).name) : '';
 }
 
-const NETWORK = /(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)/;
-
 /** `InvalidGrantException: Invalid refresh token provided` (OIDC errors carry error_description). */
 export function oidcErrorDetail(error: unknown): string {
   const err = (error ?? {}) as { name?: string; message?: string; error_description?: string };
@@ -131,14 +126,14 @@ export function oidcErrorDetail(error: unknown): string {
   return err.name && err.name !== 'Error' ? `${err.name}: ${text}` : text;
 }
 
-/** One line for a failed SSO-OIDC call; AWS messages never carry the secrets we sent. */
+/**
+ * One line for a failed SSO-OIDC call; AWS messages never carry the secrets we sent. An endpoint
+ * that cannot be reached, does not answer or answers with something that is not AWS's is a
+ * network failure; an OIDC error (invalid grant, client, scope) is the sign-in's configuration.
+ */
 export function failure(operation: string, sso: SsoSettings, error: unknown): SsmProxyError {
   if (error instanceof SsmProxyError) return error;
-  const name = errorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: string })?.code ?? NETWORK.exec(message)?.[1];
-  if ((code && NETWORK.test(code)) || name === 'TimeoutError') {
-    return new SsmProxyError('network', `SSO-OIDC ${operation} could not reach the SSO service in ${sso.region} (${code ?? name})`, { cause: error });
-  }
+  const transport = describeTransportFailure(error, { action: `SSO-OIDC ${operation} in ${sso.region}`, service: 'SSO-OIDC' });
+  if (transport) return transport;
   return new SsmProxyError('config', `SSO-OIDC ${operation} failed for ${sso.startUrl} (${oidcErrorDetail(error)})`, { cause: error });
 }

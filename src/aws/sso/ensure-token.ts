@@ -3,7 +3,7 @@ import type { Logger } from '../../log.js';
 import { deviceLogin, failure, type DeviceLoginDeps } from './device-login.js';
 import type { OidcApi } from './oidc-client.js';
 import { describeSso, loginCommand, type SsoSettings } from './sso-settings.js';
-import { isoSeconds, msUntilExpiry, readSsoToken, writeSsoToken, type SsoToken } from './token-cache.js';
+import { checkTokenCacheWritable, isoSeconds, msUntilExpiry, readCachedToken, writeSsoToken, type SsoToken } from './token-cache.js';
 
 /**
  * A token with less than this left is refreshed ahead of time. Larger than the SDK's own 5-minute
@@ -26,21 +26,31 @@ export interface EnsureTokenOptions {
   openBrowser(url: string): void;
   sleep?(ms: number): Promise<void>;
   now?(): number;
-  /** For tests; default: @aws-sdk/client-sso-oidc in the SSO region. */
-  createOidc?(region: string): Promise<OidcApi>;
+  /** The SSO-OIDC client of the SSO region (oidc-client.ts; with the command's proxy, CA and timeouts). */
+  createOidc(region: string): Promise<OidcApi>;
 }
 
 export type EnsureOutcome = 'cached' | 'refreshed' | 'signed-in';
+
+/** What ensureSsoToken did, and the token now in the cache (so nobody reads the file again). */
+export interface EnsuredToken {
+  outcome: EnsureOutcome;
+  token: SsoToken;
+  file: string;
+}
 
 /**
  * Makes sure the token cache holds a usable token for `sso`: keep a fresh one, refresh one near
  * or past expiry with its refresh token (no prompt), else sign in with the device flow when
  * allowed, else fail with one line that names the command to run.
  */
-export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptions): Promise<EnsureOutcome> {
+export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptions): Promise<EnsuredToken> {
   const now = options.now ?? Date.now;
   const { log } = options;
-  const cached = await readSsoToken(sso.cacheKey);
+  const entry = await readCachedToken(sso.cacheKey);
+  const { file } = entry;
+  const cached = entry.state === 'ok' ? entry.token : undefined;
+  if (entry.state === 'broken') log.info(`the SSO token cache file ${file} ${entry.problem}`);
   if (cached) {
     log.addSecret(cached.accessToken);
     log.addSecret(cached.refreshToken);
@@ -49,11 +59,11 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
   const left = cached ? msUntilExpiry(cached, now()) : NaN;
   if (!options.force && cached && left > REFRESH_WINDOW_MS) {
     log.info(`${describeSso(sso)} is valid until ${cached.expiresAt}`);
-    return 'cached';
+    return { outcome: 'cached', token: cached, file };
   }
 
   let oidc: OidcApi | undefined;
-  const getOidc = async () => (oidc ??= await (options.createOidc ?? defaultOidc)(sso.region));
+  const getOidc = async () => (oidc ??= await options.createOidc(sso.region));
 
   let refreshError: SsmProxyError | undefined;
   if (!options.force && cached && canRefresh(cached, now())) {
@@ -61,7 +71,7 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
       const refreshed = await refreshSsoToken(sso, cached, await getOidc(), now, log);
       await writeSsoToken(sso.cacheKey, refreshed);
       log.info(`${describeSso(sso)} was refreshed; valid until ${refreshed.expiresAt}`);
-      return 'refreshed';
+      return { outcome: 'refreshed', token: refreshed, file };
     } catch (error) {
       refreshError = error instanceof SsmProxyError ? error : failure('CreateToken', sso, error);
       log.info(`refreshing ${describeSso(sso)} failed: ${refreshError.message}`);
@@ -69,6 +79,8 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
   }
 
   if (options.mode === 'auto' && options.interactive) {
+    // Before the user approves a code: the token must be writable where it goes.
+    await checkTokenCacheWritable(sso.cacheKey);
     const deps: DeviceLoginDeps = {
       oidc: await getOidc(),
       log,
@@ -78,20 +90,24 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
       now,
     };
     const token = await deviceLogin(sso, cached, deps);
-    const file = await writeSsoToken(sso.cacheKey, token);
+    await writeSsoToken(sso.cacheKey, token);
     log.debug(`SSO token cached in ${file}`);
-    return 'signed-in';
+    return { outcome: 'signed-in', token, file };
   }
 
   // Still usable for a few minutes: go on, the SDK will try again near expiry.
   if (cached && left > 0 && !options.force) {
     if (refreshError) log.warn(`${describeSso(sso)} expires at ${cached.expiresAt} and could not be refreshed: ${refreshError.message}`);
-    return 'cached';
+    return { outcome: 'cached', token: cached, file };
   }
   const fix = `run '${loginCommand(sso)}' (or 'aws sso login${sso.profile ? ` --profile ${sso.profile}` : ` --sso-session ${sso.sessionName}`}') and try again`;
-  if (refreshError) {
-    throw new SsmProxyError(refreshError.kind === 'network' ? 'network' : 'config', `${describeSso(sso)} expired and could not be refreshed (${stripPrefix(refreshError.message)}); ${fix}`);
+  if (refreshError?.kind === 'network') {
+    throw new SsmProxyError('network', `${describeSso(sso)} expired and could not be refreshed: ${refreshError.message}`, { cause: refreshError });
   }
+  if (refreshError) {
+    throw new SsmProxyError('config', `${describeSso(sso)} expired and could not be refreshed (${stripPrefix(refreshError.message)}); ${fix}`);
+  }
+  if (entry.state === 'broken') throw new SsmProxyError('config', `${describeSso(sso)} cannot be used: the token cache file ${file} ${entry.problem}; ${fix}`);
   if (!cached) throw new SsmProxyError('config', `${describeSso(sso)} is missing (no cached SSO token for ${sso.startUrl}); ${fix}`);
   if (Number.isNaN(left)) throw new SsmProxyError('config', `${describeSso(sso)} has an unreadable expiry date in its cached token; ${fix}`);
   throw new SsmProxyError('config', `${describeSso(sso)} expired at ${cached.expiresAt}${cached.refreshToken ? '' : ' and has no refresh token'}; ${fix}`);
@@ -99,10 +115,11 @@ export async function ensureSsoToken(sso: SsoSettings, options: EnsureTokenOptio
 
 /** `InvalidGrantException: …` out of `SSO-OIDC CreateToken failed for URL (InvalidGrantException: …)`. */
 function stripPrefix(message: string): string {
-  return /^SSO-OIDC \S+ (?:failed for \S+|could not reach the SSO service in \S+) \((.*)\)$/.exec(message)?.[1] ?? message;
+  return /^SSO-OIDC \S+ failed for \S+ \((.*)\)$/.exec(message)?.[1] ?? message;
 }
 
-function canRefresh(token: SsoToken, now: number): boolean {
+/** Can this token be refreshed without a prompt (doctor asks the same question)? */
+export function canRefresh(token: SsoToken, now: number): boolean {
   if (!token.refreshToken || !token.clientId || !token.clientSecret) return false;
   // An expired client registration cannot redeem its refresh token.
   return !token.registrationExpiresAt || Date.parse(token.registrationExpiresAt) > now;
@@ -132,9 +149,4 @@ export async function refreshSsoToken(sso: SsoSettings, token: SsoToken, oidc: O
     expiresAt: isoSeconds(now() + grant.expiresIn * 1000),
     refreshToken: grant.refreshToken ?? token.refreshToken,
   };
-}
-
-async function defaultOidc(region: string): Promise<OidcApi> {
-  const { createOidcApi } = await import('./oidc-client.js');
-  return createOidcApi(region);
 }

@@ -5,7 +5,7 @@
  * AWS_ENDPOINT_URL_SSO_OIDC (or `[services]` / endpoint_url in the config file) overrides it,
  * exactly as for the SDK's internal refresh in fromSSO.
  */
-import { requestHandlerOptions, type NetworkAgents } from '../../network/network-agents.js';
+import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from '../aws-call.js';
 
 export interface ClientRegistration {
   clientId: string;
@@ -44,40 +44,36 @@ export interface OidcApi {
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code' as const;
 
-export async function createOidcApi(region: string, agents?: NetworkAgents): Promise<OidcApi> {
+export async function createOidcApi(region: string, settings: AwsClientSettings, signal?: AbortSignal): Promise<OidcApi> {
   const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
   // No credentials: these three operations are unsigned (smithy.api#noAuth).
-  const client = new SSOOIDCClient({
-    region,
-    requestHandler: requestHandlerOptions(agents),
-    maxAttempts: 2,
-  });
+  const client = labelEndpoints(new SSOOIDCClient({ region, ...clientOptions(settings, 2) }));
+  const send = <T>(command: unknown) => sendWithDeadline<T>(client, command, { timeouts: settings.timeouts, signal });
+  type Out = Record<string, string | number | undefined>;
   return {
     async registerClient({ clientName, scopes }) {
-      const out = await client.send(
-        new RegisterClientCommand({ clientName, clientType: 'public', ...(scopes.length > 0 ? { scopes } : {}) }),
-      );
-      if (!out.clientId || !out.clientSecret) throw new Error('RegisterClient answered without clientId or clientSecret');
+      const out = await send<Out>(new RegisterClientCommand({ clientName, clientType: 'public', ...(scopes.length > 0 ? { scopes } : {}) }));
+      if (typeof out.clientId !== 'string' || typeof out.clientSecret !== 'string') throw new Error('RegisterClient answered without clientId or clientSecret');
       return { clientId: out.clientId, clientSecret: out.clientSecret, clientSecretExpiresAt: Number(out.clientSecretExpiresAt ?? 0) };
     },
     async startDeviceAuthorization(request) {
-      const out = await client.send(new StartDeviceAuthorizationCommand(request));
-      if (!out.deviceCode || !out.userCode || !out.verificationUri) {
+      const out = await send<Out>(new StartDeviceAuthorizationCommand(request));
+      if (typeof out.deviceCode !== 'string' || typeof out.userCode !== 'string' || typeof out.verificationUri !== 'string') {
         throw new Error('StartDeviceAuthorization answered without deviceCode, userCode or verificationUri');
       }
       return {
         deviceCode: out.deviceCode,
         userCode: out.userCode,
         verificationUri: out.verificationUri,
-        verificationUriComplete: out.verificationUriComplete,
-        expiresIn: out.expiresIn ?? 600,
-        interval: out.interval ?? 5,
+        verificationUriComplete: typeof out.verificationUriComplete === 'string' ? out.verificationUriComplete : undefined,
+        expiresIn: Number(out.expiresIn ?? 600),
+        interval: Number(out.interval ?? 5),
       };
     },
     async createToken(request) {
-      const out = await client.send(new CreateTokenCommand(request));
-      if (!out.accessToken || out.expiresIn === undefined) throw new Error('CreateToken answered without accessToken or expiresIn');
-      return { accessToken: out.accessToken, expiresIn: out.expiresIn, refreshToken: out.refreshToken };
+      const out = await send<Out>(new CreateTokenCommand(request));
+      if (typeof out.accessToken !== 'string' || out.expiresIn === undefined) throw new Error('CreateToken answered without accessToken or expiresIn');
+      return { accessToken: out.accessToken, expiresIn: Number(out.expiresIn), refreshToken: typeof out.refreshToken === 'string' ? out.refreshToken : undefined };
     },
   };
 }

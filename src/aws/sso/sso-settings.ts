@@ -1,4 +1,5 @@
 import { SsmProxyError } from '../../errors.js';
+import type { ConfigSections } from '../config-files.js';
 
 /**
  * Where an SSO sign-in comes from: an `[sso-session NAME]` section (the AWS CLI v2 form, with
@@ -22,8 +23,7 @@ export interface SsoSettings {
 }
 
 type Section = Record<string, string | undefined>;
-/** configFile of loadSharedConfigFiles: profiles by name, other sections as `sso-session.NAME`. */
-export type ConfigSections = Record<string, Section | undefined>;
+export type { ConfigSections };
 
 export interface SsoLookup {
   profile?: string | undefined;
@@ -124,21 +124,6 @@ function fromSession(
     roleName: profile?.sso_role_name,
     cacheKey: sessionName,
   };
-}
-
-/** Reads ~/.aws/config (AWS_CONFIG_FILE) the SDK's way; sso-session sections included. */
-export async function loadConfigSections(): Promise<ConfigSections> {
-  const { loadSharedConfigFiles } = await import('@smithy/core/config');
-  try {
-    const files = await loadSharedConfigFiles({ ignoreCache: true });
-    return { ...files.credentialsFile, ...files.configFile } as ConfigSections;
-  } catch (error) {
-    throw new SsmProxyError('config', `cannot read the AWS config files: ${(error as Error).message}`);
-  }
-}
-
-export function configFileLabel(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AWS_CONFIG_FILE ?? '~/.aws/config';
 }
 
 /** `ssm-proxy login --profile P` or `--sso-session S`: the command that fixes a sign-in. */

@@ -1,6 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../files/atomic-file.js';
+import { readBounded } from '../../bounded-read.js';
+import { SsmProxyError } from '../../errors.js';
+import { codeOf, ioError, writeFileAtomic } from '../../files/atomic-file.js';
 
 /**
  * The AWS CLI's SSO token cache, `~/.aws/sso/cache/<sha1 of the cache key>.json`, shared with
@@ -27,22 +29,77 @@ export async function tokenCachePath(cacheKey: string): Promise<string> {
   return getSSOTokenFilepath(cacheKey);
 }
 
-/** The cached token, or undefined when there is none or it cannot be parsed. */
-export async function readSsoToken(cacheKey: string): Promise<SsoToken | undefined> {
-  let text: string;
+/** A token cache file is a few hundred bytes; anything this large is not one. */
+export const TOKEN_FILE_LIMIT = 256 * 1024;
+
+/**
+ * What the cache holds for a key: no file, a usable token, or a file that cannot be used — with
+ * what is wrong with it, in words, so the message can name the file and the problem.
+ */
+export type CachedToken =
+  | { state: 'missing'; file: string }
+  | { state: 'ok'; file: string; token: SsoToken }
+  | { state: 'broken'; file: string; problem: string };
+
+const OPTIONAL_STRINGS = ['clientId', 'clientSecret', 'registrationExpiresAt', 'refreshToken', 'startUrl', 'region'] as const;
+
+export async function readCachedToken(cacheKey: string): Promise<CachedToken> {
+  const file = await tokenCachePath(cacheKey);
+  const read = readBounded(file, TOKEN_FILE_LIMIT);
+  if (!read.ok) return read.code === 'ENOENT' ? { state: 'missing', file } : { state: 'broken', file, problem: read.reason };
+  let value: unknown;
   try {
-    text = await fs.readFile(await tokenCachePath(cacheKey), 'utf8');
+    value = JSON.parse(read.bytes.toString('utf8'));
   } catch {
-    return undefined;
+    const problem = read.bytes.length === 0 ? 'is empty' : 'is not valid JSON (truncated or corrupt)';
+    return { state: 'broken', file, problem };
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { state: 'broken', file, problem: 'does not hold a JSON object' };
+  const token = value as Record<string, unknown>;
+  const wrong = ['accessToken', 'expiresAt'].filter((key) => typeof token[key] !== 'string' || token[key] === '');
+  if (wrong.length > 0) return { state: 'broken', file, problem: `has no ${wrong.join(' or ')} string` };
+  const badOptional = OPTIONAL_STRINGS.filter((key) => token[key] !== undefined && token[key] !== null && typeof token[key] !== 'string');
+  if (badOptional.length > 0) return { state: 'broken', file, problem: `has a ${badOptional.join(' and a ')} that is not a string` };
+  if (Number.isNaN(Date.parse(token.expiresAt as string))) return { state: 'broken', file, problem: `has an expiresAt that is not a date` };
+  return { state: 'ok', file, token: value as SsoToken };
+}
+
+/** The cached token, or undefined when there is none or it cannot be used. */
+export async function readSsoToken(cacheKey: string): Promise<SsoToken | undefined> {
+  const cached = await readCachedToken(cacheKey);
+  return cached.state === 'ok' ? cached.token : undefined;
+}
+
+/**
+ * Can a token be written for this key? Checked before a device sign-in, so a cache path that is a
+ * directory or a cache directory that is not writable fails before the user approves a code.
+ */
+export async function checkTokenCacheWritable(cacheKey: string): Promise<void> {
+  const file = await tokenCachePath(cacheKey);
+  const dir = path.dirname(file);
+  const fix = 'fix the path or its permissions (the token is written there, as the AWS CLI does)';
   try {
-    const value = JSON.parse(text) as Partial<SsoToken>;
-    if (typeof value !== 'object' || value === null || typeof value.accessToken !== 'string' || typeof value.expiresAt !== 'string') {
-      return undefined;
+    if ((await fs.stat(file)).isDirectory()) {
+      throw new SsmProxyError('io', `the SSO token cache file ${file} is a directory, not a file; remove it and try again`);
     }
-    return value as SsoToken;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (error instanceof SsmProxyError) throw error;
+    if (codeOf(error) !== 'ENOENT') throw ioError(`cannot use the SSO token cache file ${file}`, error, fix);
+  }
+  // The nearest directory that exists must be writable (nothing is created before the sign-in).
+  let existing = dir;
+  for (;;) {
+    try {
+      const stat = await fs.stat(existing);
+      if (!stat.isDirectory()) throw new SsmProxyError('io', `cannot write the SSO token cache file ${file}: ${existing} is not a directory; remove it and try again`);
+      await fs.access(existing, fsConstants.W_OK | fsConstants.X_OK);
+      return;
+    } catch (error) {
+      if (error instanceof SsmProxyError) throw error;
+      const parent = path.dirname(existing);
+      if (codeOf(error) !== 'ENOENT' || parent === existing) throw ioError(`cannot write the SSO token cache directory ${existing}`, error, fix);
+      existing = parent;
+    }
   }
 }
 
@@ -59,7 +116,12 @@ export async function writeSsoToken(cacheKey: string, token: SsoToken): Promise<
     registrationExpiresAt: token.registrationExpiresAt,
     refreshToken: token.refreshToken,
   };
-  await writeFileAtomic(file, `${JSON.stringify(ordered, null, 2)}\n`, { mode: TOKEN_FILE_MODE, dirMode: TOKEN_DIR_MODE });
+  try {
+    await writeFileAtomic(file, `${JSON.stringify(ordered, null, 2)}\n`, { mode: TOKEN_FILE_MODE, dirMode: TOKEN_DIR_MODE });
+  } catch (error) {
+    if (error instanceof SsmProxyError) throw error;
+    throw ioError(`cannot write the SSO token cache file ${file}`, error);
+  }
   // mkdir's mode only applies to directories it creates; the cache directory itself must be private.
   await fs.chmod(path.dirname(file), TOKEN_DIR_MODE).catch(() => undefined);
   return file;

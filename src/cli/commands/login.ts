@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { SsmProxyError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { buildNetwork, withNetworkOptions, type NetworkArgs } from '../network-options.js';
+import { printable } from '../../printable.js';
+import { buildNetwork, clientSettings, single, withNetworkOptions, type NetworkArgs } from '../network-options.js';
 import { runCommand } from '../run-command.js';
 
 export interface LoginArgs extends NetworkArgs {
@@ -35,38 +35,24 @@ export const loginCommand: CommandModule<object, LoginArgs> = {
  * cache, so `aws` and ssm-proxy share one sign-in.
  */
 export async function runLogin(args: LoginArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [{ configFileLabel, loadConfigSections, ssoSettingsFrom, describeSso }, { ensureSsoToken }, { openBrowser }, { tokenCachePath }, { createOidcApi }] =
-    await Promise.all([
-      import('../../aws/sso/sso-settings.js'),
-      import('../../aws/sso/ensure-token.js'),
-      import('../../aws/sso/open-browser.js'),
-      import('../../aws/sso/token-cache.js'),
-      import('../../aws/sso/oidc-client.js'),
-    ]);
+  const [{ resolveSsoLogin }, { shareWithSdk }, { describeSso }, { ensureSsoToken }, { openBrowser }, { createOidcApi }] = await Promise.all([
+    import('../../aws/aws-context.js'),
+    import('../../aws/config-files.js'),
+    import('../../aws/sso/sso-settings.js'),
+    import('../../aws/sso/ensure-token.js'),
+    import('../../aws/sso/open-browser.js'),
+    import('../../aws/sso/oidc-client.js'),
+  ]);
+  const ssoSession = single(args['sso-session'], '--sso-session');
+  const { sso, files, caBundle } = resolveSsoLogin(ssoSession !== undefined ? { ssoSession } : { profile: single(args.profile, '--profile') }, env);
+  await shareWithSdk(files);
   const log = createLogger({ verbosity: args.verbose ?? 0 });
-  const say = (line: string) => process.stderr.write(`ssm-proxy: ${line}\n`);
-  const where = configFileLabel(env);
-  const sections = await loadConfigSections();
-  const ssoSession = args['sso-session'];
-  const profile = ssoSession ? undefined : args.profile || env.AWS_PROFILE || 'default';
-  if (profile !== undefined && !sections[profile]) {
-    throw new SsmProxyError(
-      'config',
-      `the AWS profile '${profile}' is not defined in ${where}; create it with 'ssm-proxy configure-profile --profile ${profile} …' or pass --profile`,
-    );
-  }
-  const sso = ssoSettingsFrom(sections, ssoSession ? { ssoSession } : { profile }, where);
-  if (!sso) {
-    throw new SsmProxyError(
-      'config',
-      `the AWS profile '${profile}' does not sign in through AWS SSO (no sso_session or sso_start_url in ${where}); nothing to log in to`,
-    );
-  }
-  // Proxy and CA bundle for the OIDC calls, as for connect.
-  const profileCa = profile !== undefined ? sections[profile]?.ca_bundle : undefined;
-  const { agents } = await buildNetwork(args, profileCa ? { path: profileCa, profile: profile! } : undefined, env);
-  const outcome = await ensureSsoToken(sso, {
-    createOidc: (region) => createOidcApi(region, agents),
+  const say = (line: string) => process.stderr.write(`ssm-proxy: ${printable(line)}\n`);
+  // Proxy, CA bundle and timeouts for the OIDC calls, as for connect.
+  const network = await buildNetwork(args, caBundle, env);
+  const client = await clientSettings(args, network);
+  const { outcome, file } = await ensureSsoToken(sso, {
+    createOidc: (region) => createOidcApi(region, client),
     mode: 'auto',
     interactive: true,
     force: args.force,
@@ -76,7 +62,11 @@ export async function runLogin(args: LoginArgs, env: NodeJS.ProcessEnv = process
       if (args.browser) openBrowser(url, log, env);
     },
   });
-  const file = await tokenCachePath(sso.cacheKey);
+  if (outcome !== 'cached' && sso.profile && sso.accountId && sso.roleName) {
+    // Role credentials cached under the old sign-in (the AWS CLI's cache) go with it.
+    const { forgetCachedRole } = await import('../../aws/sso/role-credential-cache.js');
+    if (await forgetCachedRole(sso, env)) log.info('removed the role credentials cached under the previous sign-in');
+  }
   if (outcome === 'cached') say(`${describeSso(sso)} is still valid (${file}); --force signs in again`);
   else if (outcome === 'refreshed') say(`${describeSso(sso)} was refreshed without a prompt; token cached in ${file}`);
   else say(`token cached in ${file}`);

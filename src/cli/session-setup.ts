@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import { abortable } from '../abortable.js';
+import type { AwsClientSettings } from '../aws/aws-call.js';
+import type { AwsContext } from '../aws/aws-context.js';
+import type { CredentialProvider } from '../aws/credentials.js';
+import type { SsmApi } from '../aws/ssm-api.js';
+import { SIGNAL_EXIT_CODES } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ConnectionFactory } from '../session/run-session.js';
+import type { AwsArgs } from './network-options.js';
+import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
+
+export type Signal = keyof typeof SIGNAL_EXIT_CODES;
+const SIGNALS: Signal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** SIGINT, SIGTERM and SIGHUP abort the returned signal, with the signal's name as the reason. */
+export function listenForSignals(log: Logger): { signal: AbortSignal; stop(): void } {
+  const controller = new AbortController();
+  const handlers = SIGNALS.map((name) => {
+    const handler = () => {
+      if (controller.signal.aborted) return;
+      log.info(`${name} received; ending the session`);
+      controller.abort(name);
+    };
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    stop: () => {
+      for (const [name, handler] of handlers) process.off(name, handler);
+    },
+  };
+}
+
+/** The exit code of a session a signal cut short (the reason `listenForSignals` aborted with). */
+export function signalExitCode(signal: AbortSignal): number {
+  return SIGNAL_EXIT_CODES[signal.reason as Signal];
+}
+
+/** Everything a session command needs from AWS before `runSession`, resolved once. */
+export interface SessionSetup {
+  aws: AwsContext;
+  client: AwsClientSettings;
+  credentials: CredentialProvider;
+  ssm: SsmApi;
+  /** The data channel's websocket, through the same proxy / CA as every AWS call. */
+  connection: ConnectionFactory;
+}
+
+/**
+ * Shared by connect, shell and forward: resolve profile, region, SSO settings and network once,
+ * resolve credentials (failing clearly here, not inside StartSession) while the SSM client loads,
+ * and build the websocket factory. A signal cuts every step short.
+ */
+export async function prepareSession(args: AwsArgs & { login?: 'auto' | 'never' | undefined }, log: Logger, signal: AbortSignal): Promise<SessionSetup> {
+  const [{ prepareAws }, { createCredentialProvider }, { createSsmApi }, { agentFor }, { websocketConnection }] = await Promise.all([
+    import('./network-options.js'),
+    import('../aws/credentials.js'),
+    import('../aws/ssm-api.js'),
+    import('../network/network-agents.js'),
+    import('../session/websocket-connection.js'),
+  ]);
+  const { context: aws, network, client, endpoint } = await abortable(prepareAws(args), signal);
+  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
+  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
+  const credentials = await abortable(
+    createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client }),
+    signal,
+  );
+  const [, ssm] = await abortable(Promise.all([credentials({ signal }), createSsmApi({ context: aws, credentials, endpoint, client })]), signal);
+  const connection = websocketConnection({
+    region: aws.region,
+    credentials: () => credentials(),
+    clientId: randomUUID(),
+    agentFor: (url) => agentFor(network.agents, url),
+    ssmmessagesEndpoint,
+    // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
+    warmUp: ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
+  });
+  return { aws, client, credentials, ssm, connection };
+}
