@@ -4,6 +4,7 @@
  * never what a parser made of it — and names it in the message together with where it came from.
  */
 import { SsmProxyError, type ErrorKind } from './errors.js';
+import { printable } from './printable.js';
 import { isValidTargetId, TARGET_ID_HINT } from './target-id.js';
 
 /** `eu-west-2`, `us-gov-west-1`, `us-isob-east-1`, `eusc-de-east-1`: the shape of every AWS region name. */
@@ -15,7 +16,7 @@ export const ENDPOINT_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SSM', '
 
 export function checkTargetId(text: string, from: string): string {
   if (!isValidTargetId(text)) {
-    throw new SsmProxyError('usage', text === '' ? `no target (${from}): ${TARGET_ID_HINT}` : `target '${text}' (${from}) is not valid: ${TARGET_ID_HINT}`);
+    throw new SsmProxyError('usage', text === '' ? `no target (${from}): ${TARGET_ID_HINT}` : `target '${printable(text)}' (${from}) is not valid: ${TARGET_ID_HINT}`);
   }
   return text;
 }
@@ -23,7 +24,7 @@ export function checkTargetId(text: string, from: string): string {
 /** A TCP port as typed: decimal digits only (not `0x16`, `1e3`, `22abc` or empty), 1-65535. */
 export function parsePort(text: string, from: string): number {
   const port = DIGITS.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 1 && port <= 65535)) throw new SsmProxyError('usage', `port '${text}' (${from}) is not a TCP port (1-65535)`);
+  if (!(port >= 1 && port <= 65535)) throw new SsmProxyError('usage', `port '${printable(text)}' (${from}) is not a TCP port (1-65535)`);
   return port;
 }
 
@@ -31,7 +32,7 @@ export function parsePort(text: string, from: string): number {
 export function parseSeconds(text: string, from: string, max = 86_400): number {
   const seconds = DIGITS.test(text) ? Number(text) : Number.NaN;
   if (!(seconds >= 1 && seconds <= max)) {
-    throw new SsmProxyError('usage', `'${text}' (${from}) is not a number of seconds; expected whole seconds from 1 to ${max}`);
+    throw new SsmProxyError('usage', `'${printable(text)}' (${from}) is not a number of seconds; expected whole seconds from 1 to ${max}`);
   }
   return seconds;
 }
@@ -39,7 +40,7 @@ export function parseSeconds(text: string, from: string, max = 86_400): number {
 export function checkRegion(region: string, from: string, kind: ErrorKind = 'usage'): string {
   if (!REGION.test(region)) {
     const fix = kind === 'usage' ? 'pass --region' : `fix ${from}, or pass --region`;
-    throw new SsmProxyError(kind, `region '${region}' (${from}) is not an AWS region name such as eu-west-2; ${fix}`);
+    throw new SsmProxyError(kind, `region '${printable(region)}' (${from}) is not an AWS region name such as eu-west-2; ${fix}`);
   }
   return region;
 }
@@ -54,12 +55,12 @@ export function checkEndpointUrl(text: string, from: string, kind: ErrorKind = '
   }
   const fix = kind === 'usage' ? `pass an http:// or https:// URL such as https://ssm.eu-west-2.amazonaws.com` : `set ${from} to an http:// or https:// URL, or unset it`;
   if (!url || !/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim())) {
-    throw new SsmProxyError(kind, `endpoint '${text}' (${from}) is not a URL; ${fix}`);
+    throw new SsmProxyError(kind, `endpoint '${printable(text)}' (${from}) is not a URL; ${fix}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SsmProxyError(kind, `endpoint '${text}' (${from}) is a ${url.protocol.slice(0, -1)}: URL; only http:// and https:// endpoints can be called; ${fix}`);
+    throw new SsmProxyError(kind, `endpoint '${printable(text)}' (${from}) is a ${url.protocol.slice(0, -1)}: URL; only http:// and https:// endpoints can be called; ${fix}`);
   }
-  if (!url.hostname) throw new SsmProxyError(kind, `endpoint '${text}' (${from}) has no host; ${fix}`);
+  if (!url.hostname) throw new SsmProxyError(kind, `endpoint '${printable(text)}' (${from}) has no host; ${fix}`);
   if (url.username || url.password) throw new SsmProxyError(kind, `endpoint (${from}) holds a user name or password; ${fix}`);
   return url;
 }
