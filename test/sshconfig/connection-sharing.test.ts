@@ -118,6 +118,9 @@ before(async () => {
 
 after(async () => {
   await stopMaster().catch(() => undefined);
+  // The fake first: it still holds the sshd connection of the session whose ssm-proxy was killed
+  // (kept for a resume); closing it ends that sshd session, so sshd's output pipe can close.
+  await h?.fake.close();
   await h?.stop();
 });
 
