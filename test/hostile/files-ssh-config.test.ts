@@ -266,4 +266,15 @@ describe('list-hosts prints config text escaped', () => {
     assert.ok(!json.stdout.includes('\x1b'));
     assert.equal(JSON.parse(json.stdout)[0].patterns[0], 'pwn\x1b]0;owned\x07');
   });
+
+  test('--dry-run escapes a diff line that holds an escape sequence, and writes nothing', async () => {
+    const evil = `Host box\n    # note\x1b]0;owned\x07\n    User me\n`;
+    const { home } = track(await homeWithSshConfig(evil));
+    const before = await snapshot(home);
+    const r = await run(['install-host', 'box', '--target', ID, '--dry-run'], home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('\x1b'), 'a raw escape reached stdout');
+    assert.match(r.stdout, /^     # note\\x1b\]0;owned\\x07$/m);
+    await assertUntouched(home, before);
+  });
 });
