@@ -138,6 +138,13 @@ describe('install-host: files that are not configs', () => {
     await assertUntouched(home, before);
   });
 
+  test('a keyword with an escape sequence and no argument: exit 3, the keyword escaped', async () => {
+    const { home } = track(await homeWithSshConfig('Host a\n    Evil\x1b[2J\n'));
+    const before = await snapshot(home);
+    assertRefused(await run(['install-host', 'web', '--target', ID], home), 3, /line 2: no argument after keyword "evil\\x1b\[2j"/);
+    await assertUntouched(home, before);
+  });
+
   test('unbalanced quotes: exit 3 naming the line', async () => {
     const { home } = track(await homeWithSshConfig('Host a\n    User "x\n'));
     const before = await snapshot(home);
