@@ -3,6 +3,7 @@
  * ssh -G, keep a backup and rename it into place. The file is only replaced once the check passed,
  * and the whole read-modify-write holds the file's lock, so parallel installs each land.
  */
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { withFileLock } from '../files/file-lock.js';
@@ -67,8 +68,8 @@ export async function installHost(options: InstallOptions): Promise<InstallResul
   const words = sshFileWords(shown);
   const { fast: _fast, ...flags } = options;
   const request: InstallRequest = { ...flags, self: options.self ?? ssmProxyInvocation() };
-  const sharingSkipped = options.fast?.sharing ? controlPathFor(options.home) === undefined : false;
-  if (options.fast) request.fast = fastOptions(options.fast, options.home);
+  const sharingSkipped = options.fast?.sharing ? await whySharingSkipped(file, options.home) : undefined;
+  if (options.fast) request.fast = fastOptions(options.fast, sharingSkipped === undefined ? controlPathFor(options.home) : undefined);
 
   if (options.dryRun) {
     const current = await readUserFile(file, words);
@@ -86,9 +87,7 @@ export async function installHost(options: InstallOptions): Promise<InstallResul
     hint: words.hint,
     ...(options.lockTimeoutMs !== undefined ? { timeoutMs: options.lockTimeoutMs } : {}),
   });
-  if (sharingSkipped) {
-    out(`${shown}: connection sharing left out: a ControlPath under ${printable(sshDir(options.home))} would be longer than a socket path may be\n`);
-  }
+  if (sharingSkipped !== undefined) out(`${shown}: connection sharing left out: ${sharingSkipped}\n`);
   if (locked.result.changed) out(locked.message);
   else out(`${shown}: Host ${options.alias} is already set up; nothing changed\n`);
   return locked.result;
@@ -161,9 +160,23 @@ export function controlPathFor(home: string | undefined): string | undefined {
   return `${shown}/cm-%C`;
 }
 
-function fastOptions(fast: NonNullable<InstallOptions['fast']>, home: string | undefined): FastOptions {
-  // Windows' OpenSSH has no connection sharing; elsewhere a path too long for a socket skips it.
-  const controlPath = fast.sharing && process.platform !== 'win32' ? controlPathFor(home) : undefined;
+/**
+ * Why the sharing trio cannot be written here, if it cannot: Windows' OpenSSH has no connection
+ * sharing; a socket path that would be too long; or no ~/.ssh to hold the socket (ssh fails
+ * outright, after connecting, when it cannot create it). ~/.ssh is made when the file edited is
+ * ~/.ssh/config, never for the socket alone.
+ */
+async function whySharingSkipped(file: string, home: string | undefined): Promise<string | undefined> {
+  if (process.platform === 'win32') return "Windows' OpenSSH has no ControlMaster";
+  const dir = sshDir(home);
+  if (controlPathFor(home) === undefined) return `a ControlPath under ${printable(dir)} would be longer than a socket path may be`;
+  const isDir = await fs.stat(dir).then((st) => st.isDirectory(), () => false);
+  if (!isDir && path.dirname(file) !== dir) return `${printable(dir)} does not exist to hold the ControlPath socket`;
+  return undefined;
+}
+
+function fastOptions(fast: NonNullable<InstallOptions['fast']>, controlPath: string | undefined): FastOptions {
+  if (!fast.sharing) controlPath = undefined;
   return {
     sharing: controlPath === undefined ? null : { controlPath, controlPersist: fast.controlPersist ?? DEFAULT_CONTROL_PERSIST },
     compression: fast.compression,

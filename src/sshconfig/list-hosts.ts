@@ -1,5 +1,4 @@
 /** list-hosts: the Session Manager hosts of a config, as a table or JSON. */
-import { execFile } from 'node:child_process';
 import { readUserFile } from '../files/user-file.js';
 import { printable } from '../printable.js';
 import { configPath, displayPath, sshFileWords } from './config-path.js';
@@ -7,7 +6,7 @@ import { splitLines } from './lines.js';
 import { listSsmHosts, singleAlias, type SsmHost } from './list-plan.js';
 import { parseConfig } from './locate.js';
 import { ssmProxyInvocation } from './self-path.js';
-import { findSsh } from './ssh-g.js';
+import { findSsh, masterState } from './ssh-g.js';
 
 export interface ListOptions {
   config?: string;
@@ -55,8 +54,6 @@ function sharingCell(host: SsmHost): string {
   return host.sharing.controlPersist ? `${state} ${host.sharing.controlPersist}` : state;
 }
 
-const MASTER_CHECK_TIMEOUT_MS = 5_000;
-
 /** Asks ssh whether each sharing host's master runs (`ssh -O check`: no connection is made). */
 async function checkMasters(hosts: SsmHost[], configFile: string, sshOption: string | null | undefined): Promise<void> {
   const sharing = hosts.filter((h) => h.sharing !== undefined);
@@ -68,14 +65,4 @@ async function checkMasters(hosts: SsmHost[], configFile: string, sshOption: str
       host.sharing!.master = ssh === undefined || alias === undefined ? 'unknown' : await masterState(ssh, configFile, alias);
     }),
   );
-}
-
-function masterState(ssh: string, configFile: string, alias: string): Promise<'up' | 'down' | 'unknown'> {
-  return new Promise((resolve) => {
-    execFile(ssh, ['-F', configFile, '-O', 'check', '--', alias], { timeout: MASTER_CHECK_TIMEOUT_MS }, (error, _out, stderr) => {
-      if (!error) return resolve('up');
-      // 255 with "No such file" / "Connection refused": no master. Anything else (a timeout): unknown.
-      resolve(/No such file|Connection refused|not running/i.test(String(stderr)) ? 'down' : 'unknown');
-    });
-  });
 }

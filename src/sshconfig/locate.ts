@@ -4,6 +4,7 @@
  * line indexes out.
  */
 import { SsmProxyError } from '../errors.js';
+import { printable } from '../printable.js';
 import { parseConfigLine, type ConfigLine } from './config-line.js';
 import type { RawLine } from './lines.js';
 
@@ -33,7 +34,7 @@ export function parseConfig(lines: readonly RawLine[], fileLabel: string): Parse
     if (p.kind === 'invalid') {
       throw new SsmProxyError(
         'config',
-        `${fileLabel} line ${index + 1}: ${p.reason}; fix that line (ssh rejects it too) and try again`,
+        `${fileLabel} line ${index + 1}: ${printable(p.reason)}; fix that line (ssh rejects it too) and try again`,
       );
     }
     if (p.kind === 'directive' && (p.keyword === 'host' || p.keyword === 'match')) {

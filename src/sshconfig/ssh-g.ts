@@ -60,3 +60,23 @@ export function parseSshG(stdout: string): SshOptions {
 export function firstOption(options: SshOptions, key: string): string | undefined {
   return options.get(key)?.[0];
 }
+
+const MASTER_TIMEOUT_MS = 5_000;
+
+/** Is a connection-sharing master up for the alias? `ssh -O check` asks its socket; no connection is made. */
+export function masterState(ssh: string, configFile: string, alias: string): Promise<'up' | 'down' | 'unknown'> {
+  return new Promise((resolve) => {
+    execFile(ssh, ['-F', configFile, '-O', 'check', '--', alias], { timeout: MASTER_TIMEOUT_MS }, (error, _out, stderr) => {
+      if (!error) return resolve('up');
+      // "No such file" / "Connection refused": no master. Anything else (a timeout, no ControlPath): unknown.
+      resolve(/No such file|Connection refused/i.test(String(stderr)) ? 'down' : 'unknown');
+    });
+  });
+}
+
+/** Stops the alias's master, if one runs (`ssh -O exit`); best effort, bounded. */
+export function stopMaster(ssh: string, configFile: string, alias: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(ssh, ['-F', configFile, '-O', 'exit', '--', alias], { timeout: MASTER_TIMEOUT_MS }, (error) => resolve(!error));
+  });
+}

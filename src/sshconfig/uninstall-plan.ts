@@ -17,12 +17,15 @@ export interface UninstallPlan {
   action: 'removed-block' | 'restored-lines' | 'nothing';
   /** Hand edits that --force removed along with the rest (empty without them). */
   overridden: string[];
+  /** A ControlMaster line of ssm-proxy's goes: its running master should be stopped too. */
+  endsSharing: boolean;
 }
 
 export function planUninstall(config: ParsedConfig, alias: string, options: { force?: boolean; shownAs?: string } = {}): UninstallPlan {
   checkAlias(alias);
   const section = findAliasSection(config, alias);
-  const nothing: UninstallPlan = { lines: [...config.lines], action: 'nothing', overridden: [] };
+  const nothing: UninstallPlan = { lines: [...config.lines], action: 'nothing', overridden: [], endsSharing: false };
+  const isControlMaster = (i: number) => config.parsed[i]?.kind === 'directive' && (config.parsed[i] as { keyword: string }).keyword === 'controlmaster';
   if (!section) return nothing;
   const eol = dominantEol(config.lines);
   const refuse = (what: string, edits: string[], forceDoes: string) => {
@@ -43,17 +46,21 @@ export function planUninstall(config: ParsedConfig, alias: string, options: { fo
     // Take back the blank line that separated the block from its neighbour.
     if (to < config.lines.length && config.parsed[to]!.kind === 'blank') to++;
     else if (to === config.lines.length && from > 0 && config.lines[from - 1]!.text === '') from--;
-    return { lines: applyEdits(config.lines, [{ at: from, remove: to - from, insert: [] }], eol), action: 'removed-block', overridden: edits };
+    let endsSharing = false;
+    for (let i = from; i < to; i++) endsSharing ||= isControlMaster(i);
+    return { lines: applyEdits(config.lines, [{ at: from, remove: to - from, insert: [] }], eol), action: 'removed-block', overridden: edits, endsSharing };
   }
 
   const edits: LineEdit[] = [];
   const changed: string[] = [];
+  let endsSharing = false;
   for (let i = section.header + 1; i < section.end - 1; i++) {
     const at = markerAt(config, i);
     if (!at || at.marker.kind === 'created') continue;
     const edit = markedLineEdit(config, at);
     if (edit !== undefined) changed.push(edit);
     if (at.marker.kind === 'added') {
+      endsSharing ||= isControlMaster(i + 1);
       edits.push({ at: i, remove: 2, insert: [] });
     } else {
       // From the raw text, so the old line comes back with its trailing spaces too.
@@ -66,5 +73,5 @@ export function planUninstall(config: ParsedConfig, alias: string, options: { fo
   }
   if (edits.length === 0) return nothing;
   refuse(`a line install-host set in Host ${alias}`, changed, 'put the original lines back anyway');
-  return { lines: applyEdits(config.lines, edits, eol), action: 'restored-lines', overridden: changed };
+  return { lines: applyEdits(config.lines, edits, eol), action: 'restored-lines', overridden: changed, endsSharing };
 }

@@ -4,6 +4,7 @@ import { prepareDirectory, readUserFile, removeStaleTemps, stageUserFile } from 
 import { configPath, displayPath, sshFileWords } from './config-path.js';
 import { unifiedDiff } from './diff.js';
 import { joinLines, splitLines } from './lines.js';
+import { findSsh, stopMaster } from './ssh-g.js';
 import { parseConfig } from './locate.js';
 import { planUninstall, type UninstallPlan } from './uninstall-plan.js';
 import { checkAlias } from './validate.js';
@@ -19,6 +20,8 @@ export interface UninstallOptions {
   now?: Date;
   out?: (text: string) => void;
   lockTimeoutMs?: number;
+  /** ssh for stopping a master install-host's block started: a path, null to skip, undefined to look on PATH. */
+  ssh?: string | null;
 }
 
 export interface UninstallResult {
@@ -63,6 +66,12 @@ export async function uninstallHost(options: UninstallOptions): Promise<Uninstal
       if (p.action === 'nothing') {
         out(nothing);
         return result;
+      }
+      if (p.endsSharing) {
+        // While the file still names the ControlPath: stop the master, or it and its SSM session
+        // would linger for ControlPersist.
+        const ssh = options.ssh === undefined ? await findSsh() : (options.ssh ?? undefined);
+        if (ssh !== undefined) await stopMaster(ssh, file, options.alias);
       }
       const staged = await stageUserFile(locked, joinLines(p.lines), words);
       const backup = await staged.commit({ backup: options.backup ?? true, now: options.now });

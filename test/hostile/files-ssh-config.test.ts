@@ -138,6 +138,13 @@ describe('install-host: files that are not configs', () => {
     await assertUntouched(home, before);
   });
 
+  test('a keyword with an escape sequence and no argument: exit 3, the keyword escaped', async () => {
+    const { home } = track(await homeWithSshConfig('Host a\n    Evil\x1b[2J\n'));
+    const before = await snapshot(home);
+    assertRefused(await run(['install-host', 'web', '--target', ID], home), 3, /line 2: no argument after keyword "evil\\x1b\[2j"/);
+    await assertUntouched(home, before);
+  });
+
   test('unbalanced quotes: exit 3 naming the line', async () => {
     const { home } = track(await homeWithSshConfig('Host a\n    User "x\n'));
     const before = await snapshot(home);
@@ -265,5 +272,16 @@ describe('list-hosts prints config text escaped', () => {
     assert.equal(json.code, 0, json.stderr);
     assert.ok(!json.stdout.includes('\x1b'));
     assert.equal(JSON.parse(json.stdout)[0].patterns[0], 'pwn\x1b]0;owned\x07');
+  });
+
+  test('--dry-run escapes a diff line that holds an escape sequence, and writes nothing', async () => {
+    const evil = `Host box\n    # note\x1b]0;owned\x07\n    User me\n`;
+    const { home } = track(await homeWithSshConfig(evil));
+    const before = await snapshot(home);
+    const r = await run(['install-host', 'box', '--target', ID, '--dry-run'], home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('\x1b'), 'a raw escape reached stdout');
+    assert.match(r.stdout, /^     # note\\x1b\]0;owned\\x07$/m);
+    await assertUntouched(home, before);
   });
 });
