@@ -6,6 +6,7 @@
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { replaceFile } from '../platform/replace-file.js';
 import { codeOf, ioError as fileError, syncDir, writeBackup, writeTempFile } from '../files/atomic-file.js';
 
 const HINT = 'check the path and its permissions, or pass --config';
@@ -90,7 +91,7 @@ export async function stageFile(file: ConfigFile, bytes: Buffer): Promise<Staged
       let backupPath: string | undefined;
       try {
         if (backup && file.exists) backupPath = await writeBackup(file.path, file.bytes, file.mode, now, HINT);
-        await fs.rename(tempPath, file.realPath);
+        await replaceFile(tempPath, file.realPath);
       } catch (error) {
         await fs.rm(tempPath, { force: true });
         throw error instanceof SsmProxyError ? error : ioError(`cannot replace ${file.realPath}`, error);
