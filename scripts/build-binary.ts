@@ -42,7 +42,6 @@ const ENTRY = fromRoot('src/cli/main.ts');
 const PKG_CONFIG = fromRoot('pkg.config.json');
 /** pkg keeps its caches under $HOME/.pkg-cache; we hand it this folder as HOME. */
 const PKG_HOME = fromRoot('.pkg-cache');
-const PKG_BIN = fromRoot('node_modules/@yao-pkg/pkg/lib-es5/bin.js');
 
 interface PkgConfig {
   name: string;
@@ -209,34 +208,40 @@ function seedPkgCache(target: Target, pins: NodeBinaryPins): string {
 }
 
 /**
- * Runs pkg in its simple SEA mode on the bundle, for the given targets, with their outputs in
- * `stagingDir`. Passing the config file itself would select pkg's enhanced SEA mode, whose
- * virtual-filesystem bootstrap serves projects with many files and assets; the bundle is one file
- * with none, and that bootstrap cost 7 MB of resident memory at `--version` and ~3 MB over a
- * whole transfer (measured). pkg signs nothing (--no-signature): it would need codesign or ldid.
+ * Runs pkg's simple SEA mode on the bundle (scripts/pkg-sea-run.ts: pkg's `--sea app.js` code path
+ * with a relative `main`, so the blob does not depend on the build folder), for the given
+ * targets, with their outputs in `stagingDir`, which holds the bundle as ssm-proxy.cjs. pkg's
+ * enhanced SEA mode (a package.json or config file) adds a virtual-filesystem bootstrap for
+ * projects with many files and assets; the bundle is one file with none, and that bootstrap cost
+ * 7 MB of resident memory at `--version` and ~3 MB over a whole transfer (measured).
  */
-function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, bundleFile: string, stagingDir: string): Map<Target, string> {
-  const base = path.join(stagingDir, 'ssm-proxy');
-  const specs = targets.map((t) => `node${pins.version}-${pkgPlatform(t)}`);
-  const result = spawnSync(node, [PKG_BIN, '--sea', '--no-signature', '--targets', specs.join(','), '--output', base, bundleFile], {
+function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string): Map<Target, string> {
+  const outputs = new Map(targets.map((t) => [t, path.join(stagingDir, `ssm-proxy-${t}${isWindows(t) ? '.exe' : ''}`)] as const));
+  const job = {
+    nodeVersion: pins.version,
+    targets: targets.map((t) => {
+      const [platform, arch] = pkgPlatform(t).split('-');
+      return { platform, arch, output: outputs.get(t)! };
+    }),
+  };
+  const result = spawnSync(node, ['--import', 'tsx', fromRoot('scripts/pkg-sea-run.ts'), JSON.stringify(job)], {
     cwd: root,
     encoding: 'utf8',
+    timeout: 900_000,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: PKG_HOME,
       PKG_CACHE_PATH: path.join(PKG_HOME, '.pkg-cache'),
+      TMPDIR: stagingDir,
       NO_COLOR: '1',
     },
   });
   const log = `${result.stdout}${result.stderr}`;
-  if (result.status !== 0) fail(`pkg failed (exit ${result.status ?? result.signal}):\n${log}`);
+  if (result.status !== 0) fail(`pkg failed (exit ${result.status ?? result.signal ?? result.error?.message}):\n${log}`);
   if (/download/i.test(log)) fail(`pkg tried to download something; the cache seeding no longer matches pkg:\n${log}`);
-  if (/warn/i.test(log.replace(/Executable .* already exists, will be overwritten/g, ''))) fail(`pkg warned:\n${log}`);
-  const outputs = new Map<Target, string>();
-  for (const target of targets) {
-    const file = targets.length === 1 ? base + (isWindows(target) ? '.exe' : '') : `${base}-${pkgPlatform(target)}${isWindows(target) ? '.exe' : ''}`;
-    if (!existsSync(file)) fail(`pkg finished but ${file} is missing; it made ${readdirSync(stagingDir).join(', ')}:\n${log}`);
-    outputs.set(target, file);
+  if (/warn/i.test(log)) fail(`pkg warned:\n${log}`);
+  for (const [target, file] of outputs) {
+    if (!existsSync(file)) fail(`pkg finished but made no ${target} executable; the staging folder has ${readdirSync(stagingDir).join(', ')}:\n${log}`);
   }
   return outputs;
 }
@@ -328,9 +333,9 @@ async function mainBuild(): Promise<void> {
   if (!configured.includes(host)) fail(`pkg.config.json has no target for this machine (${host})`);
   const outDir = path.resolve(values['out-dir'] ?? fromRoot(config.pkg.outputPath));
   const nameOf = (target: Target): string => (values.all ? `${config.name}-${target}${isWindows(target) ? '.exe' : ''}` : config.name);
-  // The bundle is made beside the binaries and removed once packaged; inside them it is
-  // /snapshot/.bundle/ssm-proxy.cjs whatever the folder.
-  const bundleFile = path.join(outDir, '.bundle', 'ssm-proxy.cjs');
+  // The bundle is made in a staging folder beside the binaries and removed once packaged; inside
+  // them it is ../ssm-proxy.cjs whatever the folder (see runPkg).
+  const bundleFile = path.join(outDir, `.staging-${process.pid}`, 'ssm-proxy.cjs');
 
   let done = step('bundling src/cli/main.ts with esbuild');
   const metafile = await bundle(bundleFile);
@@ -343,7 +348,7 @@ async function mainBuild(): Promise<void> {
   done();
 
   done = step(`packaging with @yao-pkg/pkg --sea (node${pins.version}: ${targets.join(', ')})`);
-  const staged = runPkg(runner, targets, pins, bundleFile, path.dirname(bundleFile));
+  const staged = runPkg(runner, targets, pins, path.dirname(bundleFile));
   done();
   const names: string[] = [];
   for (const target of targets) {

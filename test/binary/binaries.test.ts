@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,7 +131,24 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
   describe('win-x64: a PE without a stale signature, run under wine64', () => {
     let prefix = '';
     const wineEnv = (): Record<string, string> => ({ PATH: '/usr/bin:/bin', HOME: dir, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=' });
-    const wine = (args: string[], timeout = 120_000): SpawnSyncReturns<string> => spawnSync(WINE, args, { cwd: dir, env: wineEnv(), encoding: 'utf8', input: '', timeout });
+    /**
+     * Runs a program under wine with its stdout and stderr in files: Node under wine cannot open
+     * a pipe handed to it as stdout or stderr (EBADF in createWritableStdioStream).
+     */
+    const wine = (args: string[], timeout = 120_000, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; error?: Error } => {
+      const out = path.join(dir, 'wine.stdout');
+      const err = path.join(dir, 'wine.stderr');
+      const outFd = openSync(out, 'w');
+      const errFd = openSync(err, 'w');
+      let result: SpawnSyncReturns<Buffer>;
+      try {
+        result = spawnSync(WINE, args, { cwd: dir, env: { ...wineEnv(), ...env }, stdio: ['ignore', outFd, errFd], timeout });
+      } finally {
+        closeSync(outFd);
+        closeSync(errFd);
+      }
+      return { status: result.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8'), ...(result.error ? { error: result.error } : {}) };
+    };
 
     before(() => {
       prefix = path.join(dir, 'wine prefix');
@@ -166,24 +183,35 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
     });
 
     it('install-host writes %USERPROFILE%\\.ssh\\config with a ProxyCommand quoted for Windows OpenSSH', () => {
-      // A profile folder with a space, as Windows has them: C:\users\<name>, via wine's Z: drive.
-      const profile = path.join(dir, 'Jane Doe');
-      mkdirSync(profile);
-      const windowsProfile = `Z:${profile.replace(/\//g, '\\')}`;
+      // The executable's folder has a space in its name ("ssm-proxy binaries-…"); wine shows the
+      // Linux file system as drive Z: and gives the process its profile folder C:\users\<name>.
       const exe = `Z:${file('ssm-proxy-win-x64.exe').replace(/\//g, '\\')}`;
-      const result = spawnSync(WINE, [file('ssm-proxy-win-x64.exe'), 'install-host', 'win-ssm', '--target', TARGET_ID, '--profile', 'dev-team', '--region', REGION], {
-        cwd: dir,
-        env: { ...wineEnv(), USERPROFILE: windowsProfile },
-        encoding: 'utf8',
-        input: '',
-        timeout: 120_000,
-      });
+      const result = wine([file('ssm-proxy-win-x64.exe'), 'install-host', 'win-ssm', '--target', TARGET_ID, '--profile', 'dev-team', '--region', REGION]);
       assert.equal(result.status, 0, result.error?.message ?? result.stderr);
-      const config = path.join(profile, '.ssh', 'config');
-      assert.ok(existsSync(config), `${config} written; stdout: ${result.stdout}`);
-      const written = readFileSync(config, 'utf8');
-      assert.match(written, /^Host win-ssm$/m);
-      assert.ok(written.includes(`  ProxyCommand "${exe}" connect ${TARGET_ID} %p --profile dev-team --region ${REGION}`), written);
+      assert.equal(result.stdout, `~\\.ssh\\config: added Host win-ssm (target ${TARGET_ID}, profile dev-team, region ${REGION})\n`);
+      const users = path.join(prefix, 'drive_c', 'users');
+      const written = readdirSync(users)
+        .map((user) => path.join(users, user, '.ssh', 'config'))
+        .filter((config) => existsSync(config));
+      assert.equal(written.length, 1, `one profile's .ssh\\config: ${written.join(', ')}`);
+      const text = readFileSync(written[0]!, 'utf8');
+      assert.match(text, /^Host win-ssm$/m);
+      assert.ok(text.includes(`    ProxyCommand "${exe}" connect ${TARGET_ID} %p --profile dev-team --region ${REGION}\n`), text);
+    });
+
+    it('install-host --config with a Windows path with spaces and backslashes keeps the rest of the file byte for byte', () => {
+      const folder = path.join(dir, 'Jane Doe', 'my ssh');
+      mkdirSync(folder, { recursive: true });
+      const config = path.join(folder, 'config');
+      const before = '# mine\r\nHost other\r\n    HostName example.com\r\n';
+      writeFileSync(config, before);
+      const windowsPath = `Z:${config.replace(/\//g, '\\')}`;
+      const result = wine([file('ssm-proxy-win-x64.exe'), 'install-host', 'win-ssm', '--target', TARGET_ID, '--region', REGION, '--config', windowsPath, '--no-backup']);
+      assert.equal(result.status, 0, result.error?.message ?? result.stderr);
+      const after = readFileSync(config, 'utf8');
+      assert.ok(after.startsWith(before), after);
+      assert.match(after.slice(before.length), new RegExp(`Host win-ssm\\r?\\n`));
+      assert.deepEqual(readdirSync(folder), ['config'], 'no temp file left');
     });
   });
 
