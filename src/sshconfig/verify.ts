@@ -4,24 +4,13 @@
  * earlier `Host *`, an Include or a Match block that sets the same option first.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { findExecutable } from '../platform/find-executable.js';
 import type { Expectation } from './install-plan.js';
 
-/** The ssh on PATH, or undefined when there is none (the check is then skipped). */
+/** The ssh on PATH (ssh.exe on Windows), or undefined when there is none (the check is then skipped). */
 export async function findSsh(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'ssh');
-    try {
-      await fs.access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
+  return findExecutable('ssh', env);
 }
 
 /** ssh -G output as keyword → values (keywords such as identityfile repeat). */
