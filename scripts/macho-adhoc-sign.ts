@@ -16,8 +16,11 @@
  *   requirements blob's hash. Its flags say CS_ADHOC; the executable segment (__TEXT) is named
  *   with CS_EXECSEG_MAIN_BINARY.
  *
- * The load commands are updated first (LC_CODE_SIGNATURE's size, __LINKEDIT grown to cover the
- * signature to the end of the file), because page 0 holding them is hashed too.
+ * postject (pkg's injector, through LIEF) drops LC_CODE_SIGNATURE when it adds the NODE_SEA
+ * segment; a new one goes after the last load command (Node's header has room before the first
+ * section), the signature 16-byte aligned after __LINKEDIT's data. The load commands are updated
+ * first (LC_CODE_SIGNATURE's offset and size, __LINKEDIT grown to cover the signature to the end
+ * of the file), because page 0 holding them is hashed too.
  */
 import { createHash } from 'node:crypto';
 

@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +31,7 @@ const SEA_FUSE = Buffer.from('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')
 const ARM64_SYSROOT = '/usr/aarch64-linux-gnu';
 const QEMU = 'qemu-aarch64-static';
 const WINE = '/usr/lib/wine/wine64';
+const WINESERVER = '/usr/lib/wine/wineserver';
 const RUNTIME_NOISE = /warning|\(node:\d+\)|deprecat/i;
 
 let dir = '';
@@ -158,6 +159,11 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       assert.equal(setup.status, 0, `wine prefix setup: ${setup.error?.message ?? setup.stderr}`);
     });
 
+    // wine leaves its wineserver (and services it started) running for a while: stop them all.
+    after(() => {
+      if (prefix) spawnSync(WINESERVER, ['--kill'], { env: wineEnv(), stdio: 'ignore', timeout: 60_000 });
+    });
+
     it('is a PE32+ for x86-64 whose signature osslsigncode finds removed', () => {
       const bytes = readFileSync(file('ssm-proxy-win-x64.exe'));
       const pe = bytes.readUInt32LE(0x3c);
@@ -197,6 +203,51 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       const text = readFileSync(written[0]!, 'utf8');
       assert.match(text, /^Host win-ssm$/m);
       assert.ok(text.includes(`    ProxyCommand "${exe}" connect ${TARGET_ID} %p --profile dev-team --region ${REGION}\n`), text);
+    });
+
+    it('the ProxyCommand install-host writes, started as Windows OpenSSH starts it, gives ssm-proxy exactly its words', () => {
+      // Windows OpenSSH expands %-tokens, then passes the line to CreateProcessW with no shell.
+      // Here a preload inside the .exe (NODE_OPTIONS) does that with Node's verbatim spawn, and
+      // the child reports the argv the Windows C runtime (wine's) split from the line.
+      const folder = path.join(dir, '100% sure', "Jane's tools");
+      mkdirSync(folder, { recursive: true });
+      const exe = path.join(folder, 'ssm-proxy.exe');
+      copyFileSync(file('ssm-proxy-win-x64.exe'), exe);
+      const toWindows = (p: string): string => `Z:${p.replace(/\//g, '\\')}`;
+      const config = path.join(dir, 'probe_ssh_config');
+      const install = wine([exe, 'install-host', 'probe-ssm', '--target', TARGET_ID, '--profile', 'dev-team', '--region', REGION, '--config', toWindows(config)]);
+      assert.equal(install.status, 0, install.error?.message ?? install.stderr);
+      const line = /^\s+ProxyCommand (.*)$/m.exec(readFileSync(config, 'utf8'))?.[1];
+      assert.ok(line, 'a ProxyCommand line');
+      assert.ok(line.startsWith(`"${toWindows(exe).replace(/%/g, '%%')}" `), line);
+      const expanded = line.replace(/%(%|p)/g, (_m, c: string) => (c === '%' ? '%' : '2222'));
+      const probe = path.join(dir, 'argv-probe.cjs');
+      const report = path.join(dir, 'argv.json');
+      writeFileSync(
+        probe,
+        [
+          "const fs = require('node:fs');",
+          'if (process.env.PROBE_CHILD) {',
+          "  fs.writeFileSync(process.env.PROBE_OUT, JSON.stringify({ execPath: process.execPath, args: process.argv.slice(2) }));",
+          '  process.exit(0);',
+          '}',
+          "const line = fs.readFileSync(process.env.PROBE_LINE, 'utf8');",
+          "const child = require('node:child_process').spawnSync(process.execPath, [], { argv0: line, windowsVerbatimArguments: true, env: { ...process.env, PROBE_CHILD: '1' }, stdio: 'ignore', timeout: 60000 });",
+          'process.exit(child.status === null ? 99 : child.status);',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(path.join(dir, 'line.txt'), expanded);
+      const run = wine([exe], 120_000, {
+        // Forward slashes: NODE_OPTIONS reads a backslash inside quotes as an escape.
+        NODE_OPTIONS: `--require "Z:${probe}"`,
+        PROBE_LINE: toWindows(path.join(dir, 'line.txt')),
+        PROBE_OUT: toWindows(report),
+      });
+      assert.equal(run.status, 0, run.error?.message ?? run.stderr);
+      const seen = JSON.parse(readFileSync(report, 'utf8')) as { execPath: string; args: string[] };
+      assert.equal(seen.execPath.toLowerCase(), toWindows(exe).toLowerCase());
+      assert.deepEqual(seen.args, ['connect', TARGET_ID, '2222', '--profile', 'dev-team', '--region', REGION]);
     });
 
     it('install-host --config with a Windows path with spaces and backslashes keeps the rest of the file byte for byte', () => {
