@@ -173,6 +173,7 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       assert.equal(bytes.readUInt32LE(pe + 24 + 112 + 4 * 8 + 4), 0, 'no certificate table');
       const verify = spawnSync('osslsigncode', ['verify', '-in', file('ssm-proxy-win-x64.exe')], { encoding: 'utf8', timeout: 120_000 });
       assert.match(verify.stdout + verify.stderr, /No signature found/);
+      assert.doesNotMatch(verify.stdout + verify.stderr, /invalid PE checksum/, 'the checksum the build wrote is the one osslsigncode calculates');
       const checksum = /PE checksum\s*:\s*([0-9A-F]{8})/i.exec(verify.stdout);
       assert.ok(checksum, verify.stdout);
       assert.equal(parseInt(checksum[1]!, 16), bytes.readUInt32LE(pe + 24 + 64), 'osslsigncode reads the checksum the build wrote');
