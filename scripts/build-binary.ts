@@ -166,12 +166,15 @@ function prepareNode(target: Target, source: string, destination: string): void 
   chmodSync(destination, 0o755);
   if (isMac(target)) return; // the signature is replaced after pkg; Apple's symbols stay (no Mach-O strip here)
   // The Linux binaries carry their symbol table and debug sections (17 MB that a user never
-  // needs). Each architecture needs its own binutils' strip.
-  const strip = target === 'linux-arm64' ? 'aarch64-linux-gnu-strip' : 'strip';
+  // needs). Each architecture needs its own binutils' strip: the machine's own `strip` for its
+  // architecture, Debian's cross binutils for the other.
+  const native = process.platform === 'linux' && target === `linux-${process.arch}`;
+  const cross = target === 'linux-arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const strip = native ? 'strip' : `${cross}-strip`;
   const result = spawnSync(strip, ['--strip-all', destination], { encoding: 'utf8' });
   if (result.error || result.status !== 0) {
     rmSync(destination, { force: true });
-    const from = target === 'linux-arm64' ? 'binutils-aarch64-linux-gnu' : 'binutils';
+    const from = native ? 'binutils' : `binutils-${cross}`;
     fail(`${strip} failed (${result.error?.message ?? result.stderr.trim()}); it comes with Debian's ${from}: apt-get install ${from}`);
   }
 }
