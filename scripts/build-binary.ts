@@ -218,10 +218,11 @@ function seedPkgCache(target: Target, pins: NodeBinaryPins): string {
  * projects with many files and assets; the bundle is one file with none, and that bootstrap cost
  * 7 MB of resident memory at `--version` and ~3 MB over a whole transfer (measured).
  */
-function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string): Map<Target, string> {
+function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string, codeCache: boolean): Map<Target, string> {
   const outputs = new Map(targets.map((t) => [t, path.join(stagingDir, `ssm-proxy-${t}${isWindows(t) ? '.exe' : ''}`)] as const));
   const job = {
     nodeVersion: pins.version,
+    codeCache,
     targets: targets.map((t) => {
       const [platform, arch] = pkgPlatform(t).split('-');
       return { platform, arch, output: outputs.get(t)! };
@@ -327,7 +328,13 @@ function writeChecksums(outDir: string, names: string[]): void {
 
 async function mainBuild(): Promise<void> {
   const started = performance.now();
-  const { values } = parseArgs({ options: { 'out-dir': { type: 'string' }, all: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: { 'out-dir': { type: 'string' }, all: { type: 'boolean', default: false }, 'code-cache': { type: 'boolean', default: false } },
+  });
+  // A V8 code cache in the blob starts the binary faster (README: Size and start-up) but is made
+  // by the Node running the build, so only that platform's binary can carry it, and it is not
+  // byte-for-byte reproducible: opt-in, for build:binary only.
+  if (values['code-cache'] && values.all) fail('--code-cache is for build:binary (this machine\'s binary): the cache is made by this machine\'s Node');
   const config = readJson<PkgConfig>(PKG_CONFIG);
   const pins = readPins();
   const configured = readTargets(config, pins);
@@ -351,7 +358,7 @@ async function mainBuild(): Promise<void> {
   done();
 
   done = step(`packaging with @yao-pkg/pkg --sea (node${pins.version}: ${targets.join(', ')})`);
-  const staged = runPkg(runner, targets, pins, path.dirname(bundleFile));
+  const staged = runPkg(runner, targets, pins, path.dirname(bundleFile), values['code-cache']);
   done();
   const names: string[] = [];
   for (const target of targets) {

@@ -15,6 +15,8 @@ import path from 'node:path';
 
 interface Job {
   nodeVersion: string;
+  /** V8 code cache of the bundle in the blob: only for a blob read by the Node that makes it. */
+  codeCache?: boolean;
   targets: { platform: 'linux' | 'macos' | 'win'; arch: 'x64' | 'arm64'; output: string }[];
 }
 
@@ -31,6 +33,7 @@ await sea(path.join(stagingDir, 'ssm-proxy.cjs'), {
   targets: job.targets.map((t) => ({ ...t, nodeRange: `node${job.nodeVersion}` })),
   // Signing is the build's job (scripts/macho-adhoc-sign.ts): pkg would need codesign or ldid.
   signature: false,
-  // pkg's own defaults for the rest (no code cache, no snapshot: one blob for every platform).
-  seaConfig: { main: '../ssm-proxy.cjs', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false },
+  // pkg's own defaults for the rest: no snapshot, and no code cache unless asked (without one, a
+  // blob serves every platform).
+  seaConfig: { main: '../ssm-proxy.cjs', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: job.codeCache === true },
 });
