@@ -251,6 +251,24 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       assert.deepEqual(seen.args, ['connect', TARGET_ID, '2222', '--profile', 'dev-team', '--region', REGION]);
     });
 
+    it('list-hosts, install-host again and uninstall-host read the Windows-quoted ProxyCommand back', () => {
+      const config = path.join(dir, 'round_trip_config');
+      const windowsConfig = `Z:${config.replace(/\//g, '\\')}`;
+      const exe = file('ssm-proxy-win-x64.exe');
+      const first = wine([exe, 'install-host', 'trip-ssm', '--target', TARGET_ID, '--profile', 'dev-team', '--region', REGION, '--config', windowsConfig, '--no-backup']);
+      assert.equal(first.status, 0, first.stderr);
+      const list = wine([exe, 'list-hosts', '--config', windowsConfig]);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^trip-ssm\\s+ssm-proxy\\s+${TARGET_ID}\\s+dev-team\\s+${REGION}\\s+2$`, 'm'));
+      // Only --region: target and profile come from the line already there.
+      const again = wine([exe, 'install-host', 'trip-ssm', '--region', 'eu-west-2', '--config', windowsConfig, '--no-backup']);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(readFileSync(config, 'utf8'), new RegExp(`ProxyCommand "[^"]+" connect ${TARGET_ID} %p --profile dev-team --region eu-west-2$`, 'm'));
+      const removed = wine([exe, 'uninstall-host', 'trip-ssm', '--config', windowsConfig, '--no-backup']);
+      assert.equal(removed.status, 0, removed.stderr);
+      assert.doesNotMatch(readFileSync(config, 'utf8'), /trip-ssm/);
+    });
+
     it('install-host --config with a Windows path with spaces and backslashes keeps the rest of the file byte for byte', () => {
       const folder = path.join(dir, 'Jane Doe', 'my ssh');
       mkdirSync(folder, { recursive: true });
