@@ -15,10 +15,12 @@
  *      stripped from the Linux ones, the stale Authenticode signature cut from the Windows one)
  *      and put into pkg's SEA cache, which lives inside the project (`.pkg-cache/`, gitignored,
  *      used as pkg's HOME), so pkg finds it there and never downloads anything.
- *   3. `@yao-pkg/pkg --sea` packs the bundle for the targets of pkg.config.json, in one run, under
- *      the linux-x64 (or host) Node of the same version: pkg's SEA mode needs Node >= 22, and the
- *      blob is made by the Node of the exact version that reads it. The blob carries no code cache
- *      and no startup snapshot (pkg's simple SEA defaults), so one blob serves every platform.
+ *   3. pkg's simple SEA mode (scripts/pkg-sea-run.ts) packs the bundle for the targets of
+ *      pkg.config.json, in one run, under this machine's Node of the pinned version: pkg's SEA mode
+ *      needs Node >= 22, and the blob is made by the Node of the exact version that reads it. The
+ *      blob carries no code cache and no startup snapshot (pkg's simple SEA defaults), so one blob
+ *      serves every platform; `build:binary -- --code-cache` adds a code cache for this machine's
+ *      binary alone (faster start, not reproducible).
  *   4. Mach-O results get a fresh ad-hoc signature (scripts/macho-adhoc-sign.ts), the PE its
  *      checksum; each is copied into place (placeBinary). LICENSES has Node's licence and those of
  *      every package in the bundle; the host's binary must answer --version, quietly.
