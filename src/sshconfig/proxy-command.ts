@@ -4,6 +4,7 @@
  * a migration keeps their target, region, profile and port.
  */
 import path from 'node:path';
+import { windowsProxyCommand } from '../platform/windows-command-line.js';
 
 export interface ProxySettings {
   target?: string;
@@ -18,8 +19,12 @@ export type ProxyCommandInfo =
   | ({ kind: 'aws-ssm' } & ProxySettings)
   | { kind: 'other' };
 
-/** The ProxyCommand install-host writes: no `sh -c`, ssh already runs it through the shell. */
-export function buildProxyCommand(self: readonly string[], settings: { target: string; profile?: string; region?: string }): string {
+/**
+ * The ProxyCommand install-host writes: no `sh -c`, ssh already runs it through the shell.
+ * Windows OpenSSH has no shell there: its quoting is windowsProxyCommand's.
+ */
+export function buildProxyCommand(self: readonly string[], settings: { target: string; profile?: string; region?: string }, platform: NodeJS.Platform = process.platform): string {
+  if (platform === 'win32') return windowsProxyCommand(self, settings);
   const words = [...self.map(shellWord), 'connect', shellWord(settings.target), '%p'];
   if (settings.profile !== undefined) words.push('--profile', shellWord(settings.profile));
   if (settings.region !== undefined) words.push('--region', shellWord(settings.region));

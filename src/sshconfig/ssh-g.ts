@@ -4,9 +4,8 @@
  * check and doctor.
  */
 import { execFile } from 'node:child_process';
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import path from 'node:path';
 import { printable } from '../printable.js';
+import { findExecutable } from '../platform/find-executable.js';
 
 /** ssh -G answers in milliseconds; a Match exec that hangs must not hang us. */
 export const SSH_G_TIMEOUT_MS = 15_000;
@@ -16,17 +15,7 @@ export type SshOptions = ReadonlyMap<string, readonly string[]>;
 
 /** The ssh on PATH, or undefined when there is none. */
 export async function findSsh(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, 'ssh');
-    try {
-      await fs.access(candidate, fsConstants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
+  return findExecutable('ssh', env);
 }
 
 /** Runs `ssh -G -F configFile -- alias`; rejects with a one-line, printable reason. */

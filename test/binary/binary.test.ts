@@ -194,6 +194,33 @@ describe('single executable: ssm-proxy built by npm run build:binary', { skip: S
   });
 
 
+  it('--code-cache (opt-in) builds a binary whose blob carries a V8 code cache, and it still runs quietly', (t) => {
+    const cached = path.join(dir, 'code-cache');
+    const build = spawnSync('npm', ['run', '--silent', 'build:binary', '--', '--code-cache', '--out-dir', cached], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(build.status, 0, `${build.stdout}${build.stderr}`);
+    const withCache = path.join(cached, 'ssm-proxy');
+    const extra = statSync(withCache).size - statSync(binary).size;
+    t.diagnostic(`the code cache adds ${extra} bytes`);
+    assert.ok(extra > 100_000, `${extra} bytes more than without the cache`);
+    const version = spawnSync(withCache, ['--version'], { cwd: dir, env: {}, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(version.status, 0, version.stderr);
+    assert.equal(version.stdout, `${VERSION}\n`);
+    assert.equal(version.stderr, '');
+    const refused = spawnSync(withCache, ['connect', INSTANCE, '22', '--endpoint-url', 'http://127.0.0.1:9'], {
+      cwd: dir,
+      env: { HOME: dir, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', AWS_REGION: 'eu-west-2', AWS_MAX_ATTEMPTS: '1' },
+      encoding: 'utf8',
+      input: '',
+      timeout: 30_000,
+    });
+    assert.equal(refused.status, 5, refused.stderr);
+    assert.doesNotMatch(refused.stderr, RUNTIME_NOISE);
+    rmSync(cached, { recursive: true, force: true });
+    const all = spawnSync('npm', ['run', '--silent', 'build:binaries', '--', '--code-cache', '--out-dir', cached], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(all.status, 1);
+    assert.match(all.stderr, /^build-binary: --code-cache is for build:binary/m);
+  });
+
   it('install-host writes the binary\'s own absolute path into ProxyCommand', () => {
     const config = path.join(dir, 'ssh_config');
     const result = run(
