@@ -76,19 +76,19 @@ export interface ReliableStreamStats {
 }
 
 /**
- * The reliable, ordered stream of one direction pair on top of data-channel frames (§5, §6).
+ * The reliable, ordered stream of one direction pair on top of data-channel frames (docs/protocol.md §5, docs/protocol.md §6).
  * (AWS's "data channel" is the websocket itself; this is the reliability layer over it.)
  *
  * - Outgoing: every stream message gets the next sequence number and stays buffered until the
  *   peer acknowledges that sequence number (selective acks). It is buffered *before* sending, so a
- *   dead socket loses nothing (pitfall 9). Expired messages are all resent on each tick, with
+ *   dead socket loses nothing (docs/protocol.md pitfall 9). Expired messages are all resent on each tick, with
  *   per-message exponential backoff; Karn's rule keeps resent messages out of the RTT estimate.
  * - Incoming: messages are acked once delivered or stored; out-of-order ones wait in a buffer;
- *   duplicates are re-acked (pitfall 7). A slow consumer pauses reading from the peer (TCP
+ *   duplicates are re-acked (docs/protocol.md pitfall 7). A slow consumer pauses reading from the peer (TCP
  *   back-pressure through the sink) rather than refusing acks; only past a hard cap on
  *   out-of-order bytes is a message left unacknowledged for the peer to resend.
  * - Sequence numbers and buffers outlive sockets: `attach()` a new sink after a reconnect and
- *   everything unacknowledged is sent again (pitfall 8).
+ *   everything unacknowledged is sent again (docs/protocol.md pitfall 8).
  */
 export class ReliableStream {
   private readonly options: Required<Omit<ReliableStreamOptions, 'handler' | 'scheduler'>>;
@@ -132,7 +132,7 @@ export class ReliableStream {
       incomingMessageType: options.incomingMessageType,
       windowMessages: options.windowMessages ?? 1024,
       // Refusing a message is the last resort: the agent waits only ~2 s for acks once its side
-      // ends (§10.2), so a message refused then may never come back.
+      // ends (docs/protocol.md §10.2), so a message refused then may never come back.
       receiveBufferBytes: options.receiveBufferBytes ?? 64 * 1024 * 1024,
       resendTickMs: options.resendTickMs ?? 50,
       maxRetransmissionTimeoutMs: options.maxRetransmissionTimeoutMs ?? 3000,
@@ -226,7 +226,7 @@ export class ReliableStream {
    * delivered: the consumer buffers what is already on its way and only needs the peer to slow
    * down. Nothing is held back here, so no message waits in memory as a view of a socket read
    * buffer (which would outlive young-generation collections). The agent has no window and
-   * resends only its oldest unacknowledged message per tick (§6.4), so refusing acks would cost
+   * resends only its oldest unacknowledged message per tick (docs/protocol.md §6.4), so refusing acks would cost
    * ~10 messages/s of recovery; not reading lets TCP and MGS hold the surplus instead.
    */
   pauseReading(): void {
@@ -254,11 +254,11 @@ export class ReliableStream {
     const sequence = frame.sequenceNumber;
     if (sequence < this.expectedSequence || this.received.has(sequence)) {
       this.stats.duplicatesReceived++;
-      this.acknowledge(frame); // a duplicate: our earlier ack was lost (pitfall 7)
+      this.acknowledge(frame); // a duplicate: our earlier ack was lost (docs/protocol.md pitfall 7)
       return;
     }
     if (sequence === this.expectedSequence) {
-      // The hot path: in order. Deliver, then ack (§5).
+      // The hot path: in order. Deliver, then ack (docs/protocol.md §5).
       this.countReceived(frame);
       this.expectedSequence++;
       this.handler.onStreamMessage(frame);
@@ -304,7 +304,7 @@ export class ReliableStream {
     }
     const sequence = ack.value.acknowledgedSequenceNumber;
     const entry = this.unacked.get(sequence);
-    if (!entry) return; // unknown or already acknowledged: ignore (§5)
+    if (!entry) return; // unknown or already acknowledged: ignore (docs/protocol.md §5)
     const now = this.scheduler.now();
     if (entry.retransmissions === 0 && entry.lastSentAt !== undefined) {
       this.roundTrip.sample(now - entry.lastSentAt); // Karn: only unambiguous samples

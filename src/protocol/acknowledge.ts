@@ -3,14 +3,14 @@ import { encodedFrameLength, encodeFrame } from './frame.js';
 import { MESSAGE_ID_TEXT_LENGTH, randomMessageId, writeMessageIdText } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
-/** Content of an `acknowledge` message (§5). Matching is by sequence number only. */
+/** Content of an `acknowledge` message (docs/protocol.md §5). Matching is by sequence number only. */
 export interface Acknowledgement {
   acknowledgedMessageType: string;
   acknowledgedMessageId: string;
   acknowledgedSequenceNumber: number;
 }
 
-// The acknowledgement JSON in pieces: compact, Go's field order (§5).
+// The acknowledgement JSON in pieces: compact, Go's field order (docs/protocol.md §5).
 const OPEN_TYPE = '{"AcknowledgedMessageType":"';
 const OPEN_ID = '","AcknowledgedMessageId":"';
 const OPEN_SEQUENCE = '","AcknowledgedMessageSequenceNumber":';
@@ -47,7 +47,7 @@ function writeAcknowledgement(target: Buffer, offset: number, messageType: strin
   return at - offset;
 }
 
-/** The acknowledgement payload (§5) for one stream message. */
+/** The acknowledgement payload (docs/protocol.md §5) for one stream message. */
 export function encodeAcknowledgement(messageType: string, messageId: Buffer, sequenceNumber: number): Buffer {
   const payload = Buffer.allocUnsafe(acknowledgementLength(messageType, sequenceNumber));
   writeAcknowledgement(payload, 0, messageType, messageId, sequenceNumber);
@@ -56,7 +56,7 @@ export function encodeAcknowledgement(messageType: string, messageId: Buffer, se
 
 /**
  * The whole `acknowledge` frame for one received stream message: sequence 0, flags 3, payload
- * type 0, a fresh MessageId (§5). With `into` (when it is large enough) the frame is written
+ * type 0, a fresh MessageId (docs/protocol.md §5). With `into` (when it is large enough) the frame is written
  * there, payload first, and returned as a view of it.
  */
 export function encodeAcknowledgeFrame(acked: { messageType: string; messageId: Buffer; sequenceNumber: number }, into?: Buffer): Buffer {

@@ -1,6 +1,6 @@
 import { parseJsonObject } from './acknowledge.js';
 
-/** The parts of a channel_closed payload a client uses (§11.1). */
+/** The parts of a channel_closed payload a client uses (docs/protocol.md §11.1). */
 export interface ChannelClosed {
   sessionId: string;
   output: string;

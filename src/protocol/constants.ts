@@ -3,14 +3,14 @@
  * One file, so a reader can see the whole vocabulary at once.
  */
 
-/** Offset of the PayloadLength field, which writers put in the first 4 bytes (§4.1). */
+/** Offset of the PayloadLength field, which writers put in the first 4 bytes (docs/protocol.md §4.1). */
 export const HEADER_LENGTH = 116;
-/** Payload starts after HeaderLength + the 4-byte PayloadLength field (§4.1, pitfall 1). */
+/** Payload starts after HeaderLength + the 4-byte PayloadLength field (docs/protocol.md §4.1, pitfall 1). */
 export const PAYLOAD_OFFSET = HEADER_LENGTH + 4;
 export const SCHEMA_VERSION = 1;
 export const MESSAGE_TYPE_FIELD_LENGTH = 32;
 
-/** Field offsets inside a frame (§4.1). */
+/** Field offsets inside a frame (docs/protocol.md §4.1). */
 export const Offset = {
   headerLength: 0,
   messageType: 4,
@@ -24,7 +24,7 @@ export const Offset = {
   payloadLength: 116,
 } as const;
 
-/** MessageType strings (§4.3). */
+/** MessageType strings (docs/protocol.md §4.3). */
 export const MessageType = {
   inputStreamData: 'input_stream_data',
   outputStreamData: 'output_stream_data',
@@ -35,7 +35,7 @@ export const MessageType = {
   agentSessionState: 'agent_session_state',
 } as const;
 
-/** PayloadType values (§4.4). */
+/** PayloadType values (docs/protocol.md §4.4). */
 export const PayloadType = {
   none: 0,
   output: 1,
@@ -52,7 +52,7 @@ export const PayloadType = {
   exitCode: 12,
 } as const;
 
-/** Flag payload values carried by PayloadType.flag (§4.4). */
+/** Flag payload values carried by PayloadType.flag (docs/protocol.md §4.4). */
 export const FlagValue = {
   disconnectToPort: 1,
   terminateSession: 2,
@@ -60,8 +60,8 @@ export const FlagValue = {
 } as const;
 
 /**
- * Header Flags: bit0 SYN, bit1 FIN (§4.4). Acknowledgements and channel_closed carry both (3),
- * which is not an "ack" bit of its own (§5, §11.1). Nobody reads them on receipt.
+ * Header Flags: bit0 SYN, bit1 FIN (docs/protocol.md §4.4). Acknowledgements and channel_closed carry both (3),
+ * which is not an "ack" bit of its own (docs/protocol.md §5, docs/protocol.md §11.1). Nobody reads them on receipt.
  */
 export const HeaderFlag = {
   none: 0,
@@ -70,10 +70,10 @@ export const HeaderFlag = {
   synFin: 3,
 } as const;
 
-/** Largest stream payload we put in one message (§10.2, pitfall 25). */
+/** Largest stream payload we put in one message (docs/protocol.md §10.2, pitfall 25). */
 export const STREAM_CHUNK_SIZE = 1024;
 
-/** ActionStatus of a ProcessedClientAction (§8.3). */
+/** ActionStatus of a ProcessedClientAction (docs/protocol.md §8.3). */
 export const ActionStatus = {
   success: 1,
   failed: 2,

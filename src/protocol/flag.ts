@@ -1,6 +1,6 @@
 import { ok, protocolError, type Result } from './protocol-error.js';
 
-/** A Flag payload is exactly one big-endian uint32 (§4.4). */
+/** A Flag payload is exactly one big-endian uint32 (docs/protocol.md §4.4). */
 export function encodeFlag(value: number): Buffer {
   const payload = Buffer.allocUnsafe(4);
   payload.writeUInt32BE(value, 0);

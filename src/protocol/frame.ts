@@ -11,7 +11,7 @@ import { readMessageId, writeMessageId } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /**
- * One data-channel message (ClientMessage / AgentMessage, §4.1). Integers that are 64-bit on the
+ * One data-channel message (ClientMessage / AgentMessage, docs/protocol.md §4.1). Integers that are 64-bit on the
  * wire are JavaScript numbers here: sequence numbers and millisecond dates stay far below 2^53,
  * and plain numbers keep the per-frame path free of BigInt allocations.
  */
@@ -44,7 +44,7 @@ const TWO_POW_32 = 0x1_0000_0000;
 const EMPTY = Buffer.alloc(0);
 
 /**
- * Serialises one message; the digest is SHA-256 of the payload, also when empty (§4.2).
+ * Serialises one message; the digest is SHA-256 of the payload, also when empty (docs/protocol.md §4.2).
  * With `into`, the frame is written at its start and returned as a view of it (no new buffer);
  * `into` must hold at least `encodedFrameLength(input.payload.length)` bytes.
  */
@@ -54,7 +54,7 @@ export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit in ${into.length} bytes`);
   const frame = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   frame.writeUInt32BE(HEADER_LENGTH, Offset.headerLength);
-  // MessageType is space-padded, never NUL-padded (pitfall 2).
+  // MessageType is space-padded, never NUL-padded (docs/protocol.md pitfall 2).
   frame.fill(0x20, Offset.messageType, Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH);
   if (input.messageType.length > MESSAGE_TYPE_FIELD_LENGTH) {
     throw new RangeError(`message type longer than ${MESSAGE_TYPE_FIELD_LENGTH} bytes: ${input.messageType}`);
@@ -82,9 +82,9 @@ export function encodedFrameLength(payloadLength: number): number {
  * Parses and validates one frame. Never throws: a short, lying or corrupt frame comes back as a
  * ProtocolError value. The payload is a view into `data` (no copy).
  *
- * Validation follows the plugin's (§4.2) but is stricter where the Go reader would panic or
+ * Validation follows the plugin's (docs/protocol.md §4.2) but is stricter where the Go reader would panic or
  * misread: HeaderLength must be 116 and PayloadLength must match the bytes present.
- * start_publication / pause_publication skip the checks, as upstream does (pitfall 24).
+ * start_publication / pause_publication skip the checks, as upstream does (docs/protocol.md pitfall 24).
  */
 export function decodeFrame(data: Buffer): Result<Frame> {
   if (data.length < PAYLOAD_OFFSET) {
@@ -129,7 +129,7 @@ export function decodeFrame(data: Buffer): Result<Frame> {
   if (sequenceHigh >= 0x20_0000) {
     return protocolError('SEQUENCE_OUT_OF_RANGE', 'sequence number out of range');
   }
-  // The plugin checks the digest only when there is a payload (§4.2); so do we.
+  // The plugin checks the digest only when there is a payload (docs/protocol.md §4.2); so do we.
   if (payloadLength !== 0 && !digestMatches(data)) {
     return protocolError('DIGEST_MISMATCH', 'payload digest does not match the payload');
   }
@@ -141,7 +141,7 @@ function digestMatches(data: Buffer): boolean {
   return actual.equals(data.subarray(Offset.payloadDigest, Offset.payloadDigest + 32));
 }
 
-/** MessageType text with trailing NUL and whitespace padding removed (§4.2). */
+/** MessageType text with trailing NUL and whitespace padding removed (docs/protocol.md §4.2). */
 function readMessageType(data: Buffer): string {
   let end = Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH;
   while (end > Offset.messageType) {

@@ -1,7 +1,7 @@
 import { parseJsonObject } from './acknowledge.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
-/** Handshake payloads (§8.3). All compact JSON in Go's field order. */
+/** Handshake payloads (docs/protocol.md §8.3). All compact JSON in Go's field order. */
 
 export interface RequestedClientAction {
   actionType: string;
@@ -27,7 +27,7 @@ export interface HandshakeResponse {
 }
 
 export interface HandshakeComplete {
-  /** Go time.Duration: nanoseconds (pitfall 14). */
+  /** Go time.Duration: nanoseconds (docs/protocol.md pitfall 14). */
   handshakeTimeToCompleteNs: number;
   customerMessage: string;
 }

@@ -24,7 +24,7 @@ export interface KmsEncryptionResult {
 export const ENCRYPTION_CONTEXT_SESSION_ID = 'aws:ssm:SessionId';
 export const ENCRYPTION_CONTEXT_TARGET_ID = 'aws:ssm:TargetId';
 export const ENCRYPTION_CONTEXT_CHALLENGE = 'aws:ssm:RandomChallenge';
-/** Bytes of the KMS data key: two AES-256 keys, one per direction (§15.3). */
+/** Bytes of the KMS data key: two AES-256 keys, one per direction (docs/protocol.md §15.3). */
 export const KMS_DATA_KEY_BYTES = 64;
 
 export function readKmsEncryptionRequest(parameters: unknown): Result<KmsEncryptionRequest> {

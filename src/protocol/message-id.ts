@@ -2,7 +2,7 @@ import { randomFillSync } from 'node:crypto';
 import { Offset } from './constants.js';
 
 /**
- * MessageIds are UUIDs whose two 8-byte halves are swapped on the wire (§4.5). In memory we keep
+ * MessageIds are UUIDs whose two 8-byte halves are swapped on the wire (docs/protocol.md §4.5). In memory we keep
  * the canonical 16 bytes (the order of the hex string); these helpers do the swap.
  */
 
@@ -63,7 +63,7 @@ export function writeMessageIdText(target: Buffer, offset: number, id: Buffer): 
   }
 }
 
-/** Canonical lowercase hyphenated text, as used inside acknowledgements (§5). */
+/** Canonical lowercase hyphenated text, as used inside acknowledgements (docs/protocol.md §5). */
 export function messageIdToString(id: Buffer): string {
   const hex = id.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -1,6 +1,6 @@
 import { parseJsonObject } from './acknowledge.js';
 
-/** The first, TEXT, websocket frame a client sends (§3.2). */
+/** The first, TEXT, websocket frame a client sends (docs/protocol.md §3.2). */
 export interface OpenDataChannelInput {
   requestId: string;
   tokenValue: string;

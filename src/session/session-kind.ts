@@ -119,7 +119,7 @@ export interface HandshakeContext {
 
 /** What the engine passes when the stream opens. */
 export interface StreamStart {
-  /** False when the agent skipped the handshake (shell without KMS, docs/protocol.md §8.1, §8.4). */
+  /** False when the agent skipped the handshake (shell without KMS, docs/protocol.md §8.1, docs/protocol.md §8.4). */
   readonly handshakeCompleted: boolean;
   /** HandshakeComplete's CustomerMessage (e.g. "This session is encrypted using AWS KMS."); '' when none. */
   readonly customerMessage: string;

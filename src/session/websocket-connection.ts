@@ -6,7 +6,7 @@ import type { ConnectionFactory } from './run-session.js';
 
 export interface WebsocketConnectionOptions {
   region: string;
-  /** Resolved afresh for every dial (pitfall 17). */
+  /** Resolved afresh for every dial (docs/protocol.md pitfall 17). */
   credentials: () => Promise<AwsCredentialIdentity>;
   /** Identifies this client across the session's sockets (OpenDataChannelInput ClientId). */
   clientId: string;

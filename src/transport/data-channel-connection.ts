@@ -56,7 +56,7 @@ export interface DataChannelConnectionOptions {
   region: string;
   clientId: string;
   clientVersion: string;
-  /** Resolved afresh for every dial, so expiring credentials are renewed (pitfall 17). */
+  /** Resolved afresh for every dial, so expiring credentials are renewed (docs/protocol.md pitfall 17). */
   credentials: () => Promise<AwsCredentialIdentity>;
   /** ResumeSession: a new token (and maybe URL), or undefined when the session is over. */
   resume: (signal: AbortSignal) => Promise<StreamAccess | undefined>;
@@ -76,8 +76,8 @@ type State = 'idle' | 'open' | 'reconnecting' | 'closed';
 
 /**
  * The websocket side of one session (AWS's "data channel"): dial with a SigV4-signed upgrade,
- * send OpenDataChannelInput (§3.2), keep the socket alive with pings, and when it drops,
- * ResumeSession and dial again (§11.2) within a budget of minutes, not seconds (pitfall 19).
+ * send OpenDataChannelInput (docs/protocol.md §3.2), keep the socket alive with pings, and when it drops,
+ * ResumeSession and dial again (docs/protocol.md §11.2) within a budget of minutes, not seconds (docs/protocol.md pitfall 19).
  * Frames go straight to the receiver (the reliable stream), which keeps sequence state across
  * sockets; `close()` cuts every pending step short (dial, resume, back-off).
  */
@@ -255,7 +255,7 @@ export class DataChannelConnection implements FrameSink {
     if (this.state === 'closed') return;
     const why = reason ? `${code} ${reason}` : `${code}`;
     if (code === 1003) {
-      // MGS's answer to a missing or unknown token (§3.2): resuming will not help.
+      // MGS's answer to a missing or unknown token (docs/protocol.md §3.2): resuming will not help.
       this.fail(new SsmProxyError('access-denied', `the data channel rejected the session token (close ${why})`));
       return;
     }

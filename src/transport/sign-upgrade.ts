@@ -13,14 +13,14 @@ const PRESIGN_QUERY_KEYS = [
   'X-Amz-Security-Token',
 ];
 
-/** A StreamUrl that already carries a SigV4 query signature must not be signed again (§3.3). */
+/** A StreamUrl that already carries a SigV4 query signature must not be signed again (docs/protocol.md §3.3). */
 export function isPresignedUrl(url: URL): boolean {
   return PRESIGN_QUERY_KEYS.some((key) => url.searchParams.has(key));
 }
 
 /**
  * SigV4 headers for the websocket upgrade: a GET of the StreamUrl, service `ssmmessages`,
- * empty body (§3.3). The query is handed to the signer *decoded with form semantics* (`+` → space),
+ * empty body (docs/protocol.md §3.3). The query is handed to the signer *decoded with form semantics* (`+` → space),
  * as Go's signers parse it, so the canonical query of a `cell-number` holding `+` matches what
  * the service computes. The upgrade itself still goes to the original URL string.
  */

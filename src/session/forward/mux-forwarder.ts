@@ -42,7 +42,7 @@ export class MuxForwarder implements Forwarder {
   private windowFull = false;
   private inputStopped = false;
   private cancelKeepAlive: Cancel | undefined;
-  /** ConnectToPortError flags not yet matched with a stream (§16.5: the flag names no stream). */
+  /** ConnectToPortError flags not yet matched with a stream (docs/protocol.md §16.5: the flag names no stream). */
   private unmatchedDialErrors: Cancel[] = [];
   private opened = 0;
   private dialFailures = 0;
@@ -172,7 +172,7 @@ export class MuxForwarder implements Forwarder {
     this.queueFlush();
   }
 
-  /** The local client half-closed: FIN, and keep delivering until the agent's FIN (§16.3). */
+  /** The local client half-closed: FIN, and keep delivering until the agent's FIN (docs/protocol.md §16.3). */
   private onLocalEnd(stream: MuxStream): void {
     this.sendFin(stream);
     if (stream.finReceived) this.forget(stream);
@@ -234,7 +234,7 @@ export class MuxForwarder implements Forwarder {
     stream.output.write(data);
   }
 
-  /** The agent closed the stream: deliver what came, end the local connection, FIN back (§16.3). */
+  /** The agent closed the stream: deliver what came, end the local connection, FIN back (docs/protocol.md §16.3). */
   private onRemoteFin(streamId: number): void {
     const stream = this.streams.get(streamId);
     if (!stream || stream.finReceived) return;

@@ -22,7 +22,7 @@ import type { LocalTerminal } from './local-terminal.js';
 
 /** The pty's end-of-file character, sent once when piped stdin ends (docs/protocol.md §14.5). */
 const END_OF_INPUT = Buffer.from([0x04]);
-/** Session types that run in the agent's pseudo-terminal (§14.1). */
+/** Session types that run in the agent's pseudo-terminal (docs/protocol.md §14.1). */
 const SHELL_SESSION_TYPES = [SessionTypeName.standardStream, SessionTypeName.interactiveCommands, SessionTypeName.nonInteractiveCommands];
 
 export interface ShellKindOptions {
@@ -31,7 +31,7 @@ export interface ShellKindOptions {
   /** Where StdErr payloads and the KMS notice go. */
   errorOutput: Writable;
   terminal: LocalTerminal;
-  /** Builds the KMS client; called only when the agent asks for encryption (§15.1). */
+  /** Builds the KMS client; called only when the agent asks for encryption (docs/protocol.md §15.1). */
   kms: () => Promise<KmsApi>;
 }
 
@@ -42,7 +42,7 @@ export function createShellKind(options: ShellKindOptions): SessionKindFactory {
 /**
  * An interactive shell (docs/protocol.md §14): keystrokes → Output messages, Output → stdout,
  * the terminal size → Size messages at start and on every resize, and KMS encryption when the
- * agent asks for it (§15). The engine does the rest; the kind never ends a session that the
+ * agent asks for it (docs/protocol.md §15). The engine does the rest; the kind never ends a session that the
  * remote shell is still running: a shell ends when the agent closes the channel.
  */
 class ShellKind implements SessionKind {
@@ -102,7 +102,7 @@ class ShellKind implements SessionKind {
         return;
       }
       case PayloadType.exitCode: {
-        // NonInteractiveCommands report "EXIT_CODE: n" (§14.1).
+        // NonInteractiveCommands report "EXIT_CODE: n" (docs/protocol.md §14.1).
         const match = /(-?\d+)\s*$/.exec(this.open(payload)?.toString('utf8') ?? '');
         if (match) this.remoteExitCode = Number(match[1]) & 0xff;
         return;
@@ -111,7 +111,7 @@ class ShellKind implements SessionKind {
         this.answerChallenge(payload);
         return;
       default:
-        // Flags and types a shell does not use: the agent's shell plugin ignores them too (§14.3).
+        // Flags and types a shell does not use: the agent's shell plugin ignores them too (docs/protocol.md §14.3).
         this.session.log.debug(`shell: ignoring a message with payload type ${payloadType}`);
     }
   }
@@ -156,7 +156,7 @@ class ShellKind implements SessionKind {
     this.cipher?.wipe();
   }
 
-  // ---- KMS (§15) ------------------------------------------------------------------------
+  // ---- KMS (docs/protocol.md §15) ------------------------------------------------------------------------
 
   private async startEncryption(action: RequestedClientAction, signal: AbortSignal): Promise<ActionAnswer> {
     const request = readKmsEncryptionRequest(action.actionParameters);
@@ -184,7 +184,7 @@ class ShellKind implements SessionKind {
     };
   }
 
-  /** Decrypt the agent's challenge with our half, re-encrypt it with the other (§15.2). */
+  /** Decrypt the agent's challenge with our half, re-encrypt it with the other (docs/protocol.md §15.2). */
   private answerChallenge(payload: Buffer): void {
     const challenge = decodeEncryptionChallenge(payload);
     const plain = challenge.ok && this.cipher ? this.cipher.decrypt(challenge.value) : undefined;
@@ -229,7 +229,7 @@ class ShellKind implements SessionKind {
 
   /**
    * Piped stdin ended: one Ctrl-D, so a shell that has run the piped commands exits as it would
-   * reading a file; the session then ends when the agent closes the channel (§14.5).
+   * reading a file; the session then ends when the agent closes the channel (docs/protocol.md §14.5).
    */
   private readonly onInputEnd = (): void => {
     if (!this.reading) return;
