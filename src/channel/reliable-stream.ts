@@ -76,7 +76,7 @@ export interface ReliableStreamStats {
 }
 
 /**
- * The reliable, ordered stream of one direction pair on top of data-channel frames (docs/protocol.md §5, docs/protocol.md §6).
+ * The reliable, ordered stream of one direction pair on top of data-channel frames (docs/protocol.md §5, §6).
  * (AWS's "data channel" is the websocket itself; this is the reliability layer over it.)
  *
  * - Outgoing: every stream message gets the next sequence number and stays buffered until the

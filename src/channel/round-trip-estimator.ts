@@ -3,7 +3,7 @@
  * AWS sides use (docs/protocol.md §6.3): RTO 200 ms before any sample, gains 1/8 and 1/4, clock granularity 10 ms.
  * Unlike the AWS code, which smooths the first sample into an assumed 100 ms, the first sample
  * sets SRTT = R and RTTVAR = R/2 (RFC 6298 §2.2): the agent is usually not ready for the first
- * data message (it is still dialling the target, docs/protocol.md §10.2), and that resend should follow the real
+ * data message (it is still dialling the target, §10.2), and that resend should follow the real
  * round trip, not 200 ms. The bounds are ours to choose (we are the sender): AWS caps at 1 s,
  * which on a slow uplink resends data that was merely queued, so we allow more; and we add a floor.
  */

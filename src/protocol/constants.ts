@@ -61,7 +61,7 @@ export const FlagValue = {
 
 /**
  * Header Flags: bit0 SYN, bit1 FIN (docs/protocol.md §4.4). Acknowledgements and channel_closed carry both (3),
- * which is not an "ack" bit of its own (docs/protocol.md §5, docs/protocol.md §11.1). Nobody reads them on receipt.
+ * which is not an "ack" bit of its own (docs/protocol.md §5, §11.1). Nobody reads them on receipt.
  */
 export const HeaderFlag = {
   none: 0,

@@ -11,7 +11,7 @@ import { readMessageId, writeMessageId } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /**
- * One data-channel message (ClientMessage / AgentMessage, docs/protocol.md §4.1). Integers that are 64-bit on the
+ * One data-channel message (ClientMessage / AgentMessage, §4.1). Integers that are 64-bit on the
  * wire are JavaScript numbers here: sequence numbers and millisecond dates stay far below 2^53,
  * and plain numbers keep the per-frame path free of BigInt allocations.
  */

@@ -1,7 +1,7 @@
 import { parseJsonObject } from './acknowledge.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
-/** The Size payload (PayloadType 3): the client's terminal size, docs/protocol.md §14.3. */
+/** The Size payload (PayloadType 3): the client's terminal size, §14.3. */
 export interface TerminalSize {
   cols: number;
   rows: number;

@@ -119,7 +119,7 @@ export interface HandshakeContext {
 
 /** What the engine passes when the stream opens. */
 export interface StreamStart {
-  /** False when the agent skipped the handshake (shell without KMS, docs/protocol.md §8.1, docs/protocol.md §8.4). */
+  /** False when the agent skipped the handshake (shell without KMS, §8.1, §8.4). */
   readonly handshakeCompleted: boolean;
   /** HandshakeComplete's CustomerMessage (e.g. "This session is encrypted using AWS KMS."); '' when none. */
   readonly customerMessage: string;
@@ -132,7 +132,7 @@ export interface SessionKind {
   readonly name: string;
 
   /**
-   * 'required': the agent always handshakes (Port sessions, docs/protocol.md §8.1). Stream data before
+   * 'required': the agent always handshakes (Port sessions, §8.1). Stream data before
    *   HandshakeComplete is ignored, and no handshake within the handshake timeout ends the session.
    * 'optional': the agent handshakes only when it needs something (a Standard_Stream shell does only
    *   for KMS encryption). Without a HandshakeRequest, the first Output message starts the stream.

@@ -19,7 +19,7 @@ interface Connection {
 }
 
 /**
- * Basic port forwarding for agents without smux (≤ 3.0.196.0, docs/protocol.md §16.6): one local
+ * Basic port forwarding for agents without smux (≤ 3.0.196.0, §16.6): one local
  * connection at a time, its bytes as plain Output messages. When it closes we send the
  * DisconnectToPort flag; the agent closes its destination connection and dials again when the
  * next connection's first bytes arrive. Connections that arrive meanwhile wait, paused, in turn.

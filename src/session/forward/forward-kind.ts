@@ -36,7 +36,7 @@ export function createPortForwardKind(options: ForwardKindOptions): SessionKindF
 }
 
 /**
- * Port forwarding (AWS-StartPortForwardingSession[ToRemoteHost], docs/protocol.md §16): a local
+ * Port forwarding (AWS-StartPortForwardingSession[ToRemoteHost], §16): a local
  * listener whose connections travel over the session, multiplexed with smux when the agent can
  * (> 3.0.196.0), one at a time otherwise. Runs until the engine ends the session (Ctrl-C, the
  * service closing it); connections come and go meanwhile, and a websocket drop only delays them.

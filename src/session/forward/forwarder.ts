@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 
 /**
- * What the forward kind asks of a forwarding mode (multiplexed or basic, docs/protocol.md §16):
+ * What the forward kind asks of a forwarding mode (multiplexed or basic, §16):
  * the kind owns the handshake, the listener and the ready line; a mode owns the connections.
  */
 export interface Forwarder {
