@@ -114,6 +114,8 @@ try {
   await compression();
   await rsyncTree();
   await rawChannel();
+  await shellKeystrokes();
+  await portForwarding();
   noteLoad('end');
   printTable();
   const out = flags.out ?? join(REPO_ROOT, 'bench-results', 'latest.json');
@@ -555,6 +557,35 @@ function printTable(): void {
     }
     log(`  corpus: ${compressed.corpus}`);
   }
+}
+
+/** Interactive shell: keystroke → echo through the fake with 20 ms added each way, against ssh -tt (scripts/bench-shell.ts). */
+async function shellKeystrokes(): Promise<void> {
+  const { benchShell } = await import('./bench-shell.js');
+  const { startLatencyRelay } = await import('../test/helpers/latency-relay.js');
+  log('\ninteractive shell, keystroke echo latency:');
+  const result = await benchShell({
+    keys: quick ? 60 : 200,
+    oneWayMs: 20,
+    ssmProxy: program,
+    startRelay: async (targetPort, oneWayMs) => startLatencyRelay({ targetPort, oneWayMs }),
+    log: (line) => log(`  ${line}`),
+  });
+  summary.shell = result;
+  const ssh = result.ssh ? `; ssh -tt p50 ${result.ssh.p50Ms} ms, p95 ${result.ssh.p95Ms} ms` : '';
+  log(`  ${result.ssmProxy.keys} keys, round trip ${result.roundTripMs} ms: ssm-proxy shell p50 ${result.ssmProxy.p50Ms} ms, p95 ${result.ssmProxy.p95Ms} ms${ssh}`);
+}
+
+/** Port forwarding: one stream each way, many streams at once, set-up per stream, memory (scripts/bench-forward.ts). */
+async function portForwarding(): Promise<void> {
+  const { benchForward } = await import('./bench-forward.js');
+  log('\nport forwarding through one session:');
+  const result = await benchForward({
+    ssmProxy: program,
+    ...(quick ? { singleStreamMiB: 16, realisticSingleStreamMiB: 1, streams: 20, perStreamMiB: 1, setupSamples: 10 } : {}),
+    log: (line) => log(`  ${line}`),
+  });
+  summary.forward = result;
 }
 
 function describePhases(phases: Record<string, number>, unit = ' ms'): string {
