@@ -4,8 +4,12 @@
  * of them short.
  */
 
-/** Settles like `promise`, or rejects with the abort reason as soon as `signal` fires. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * Settles like `promise`, or rejects with the abort reason as soon as `signal` fires (the work
+ * itself is not cancelled). No signal: the promise itself.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

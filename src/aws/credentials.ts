@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { abortable } from '../abortable.js';
 import { createLogger, type Logger } from '../log.js';
 import { clientOptions, type AwsClientSettings } from './aws-call.js';
 import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
@@ -151,24 +152,4 @@ function ssoProvider(sso: SsoSettings, options: CredentialProviderOptions, log: 
     log.info(`role credentials valid until ${current.expiration.toISOString()}`);
     return current;
   };
-}
-
-/** The promise, or the signal's reason as soon as it is aborted (the work itself is not cancelled). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
