@@ -40,11 +40,21 @@ export async function main(argv: string[]): Promise<void> {
  * says only "Did you mean …?"; name the command that was not found too.
  */
 function usageLine(message: string, argv: readonly string[]): string {
-  const words = message.replace(/\s*\n\s*/g, ' ').trim();
+  const words = withoutCamelCaseTwins(message.replace(/\s*\n\s*/g, ' ').trim());
   const first = argv.find((arg) => !arg.startsWith('-'));
   const command = first !== undefined && commands.some((module) => commandName(module) === first) ? first : undefined;
   const text = /^Did you mean /.test(words) && first !== undefined ? `unknown command '${first}'; ${words.replace(/^Did/, 'did')}` : words;
   return `ssm-proxy: ${printable(text)} (see 'ssm-proxy ${command ? `${command} ` : ''}--help')`;
+}
+
+/** yargs lists an unknown `--no-such` both as `such` and `such`'s camelCase twin: list it once. */
+function withoutCamelCaseTwins(message: string): string {
+  const match = /^Unknown arguments: (.*)$/.exec(message);
+  if (!match) return message;
+  const names = match[1]!.split(', ');
+  const camel = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  const kept = names.filter((name) => !names.some((other) => other !== name && camel(other) === name));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
 }
 
 function commandName(module: (typeof commands)[number]): string | undefined {
