@@ -57,6 +57,8 @@ export function checkSessionArgs<A extends SessionRawArgs>(args: A): Omit<A, key
   if (profile === '') {
     throw new SsmProxyError('usage', '--profile is empty; name a profile, or leave the option out to use AWS_PROFILE or the default profile');
   }
+  const logFile = single(args['log-file'], '--log-file');
+  if (logFile === '') throw new SsmProxyError('usage', '--log-file is empty; name a file, or leave the option out to log to stderr');
   const region = single(args.region, '--region');
   if (region !== undefined) checkRegion(region, 'from --region');
   const endpoint = single(args['endpoint-url'], '--endpoint-url');
@@ -75,7 +77,7 @@ export function checkSessionArgs<A extends SessionRawArgs>(args: A): Omit<A, key
       'connect-timeout': connectTimeout,
       proxy: single(args.proxy, '--proxy'),
       'ca-bundle': single(args['ca-bundle'], '--ca-bundle'),
-      'log-file': single(args['log-file'], '--log-file'),
+      'log-file': logFile,
       login: single(args.login, '--login') as Login | undefined,
     }),
     verbose: args.verbose ?? 0,

@@ -66,6 +66,10 @@ describe('hostile input to shell, start-session and forward', () => {
         assertOneLine(await run([...base, '--profile', '']), EXIT_CODES.usage, /^ssm-proxy: --profile is empty; name a profile/);
       });
 
+      it("--log-file '' is refused, not taken as stderr", async () => {
+        assertOneLine(await run([...base, '--log-file', '']), EXIT_CODES.usage, /^ssm-proxy: --log-file is empty; name a file/);
+      });
+
       it('--region and --endpoint-url are checked up front', async () => {
         assertOneLine(await run([...base, '--region', '../../etc']), EXIT_CODES.usage, /^ssm-proxy: region '\.\.\/\.\.\/etc' \(from --region\) is not an AWS region name such as eu-west-2; pass --region$/);
         assertOneLine(await run([...base, '--endpoint-url', 'file:///etc/passwd']), EXIT_CODES.usage, /^ssm-proxy: endpoint 'file:\/\/\/etc\/passwd' \(from --endpoint-url\) is a file: URL/);
@@ -112,6 +116,8 @@ describe('hostile input to shell, start-session and forward', () => {
     assertOneLine(await run(['forward', TARGET, '5432', '--target', OTHER_TARGET]), EXIT_CODES.usage, /^ssm-proxy: the target is given twice/);
     assertOneLine(await run(['forward', TARGET, '5432', '--remote-port', '0x1538']), EXIT_CODES.usage, /^ssm-proxy: the remote port is given twice, '5432' and --remote-port '0x1538'; give it once$/);
     assertOneLine(await run(['forward', TARGET, '5432', '--local-port', '0', '--local-port', '1']), EXIT_CODES.usage, /^ssm-proxy: --local-port was given 2 times/);
+    assertOneLine(await run(['forward', TARGET, '5432', '--bind', '']), EXIT_CODES.usage, /^ssm-proxy: --bind is empty/);
+    assertOneLine(await run(['forward', TARGET, '5432', '--host', '']), EXIT_CODES.usage, /^ssm-proxy: invalid --host '': expected a host name or IP address$/);
   });
 
   it('start-session with a port forwarding document: portNumber parsed as typed', async () => {

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { SsmProxyError } from '../../errors.js';
 import { single } from '../network-options.js';
 import { runCommand } from '../run-command.js';
 import { checkSessionArgs, positionalOrFlag, withSessionOptions, type SessionArgs, type SessionRawArgs } from '../session-options.js';
@@ -34,13 +35,15 @@ export const forwardCommand: CommandModule<object, ForwardRawArgs> = {
   handler: async (args) => {
     await runCommand(async () => {
       const argv = process.argv.slice(2);
+      const bind = single(args.bind, '--bind') ?? '127.0.0.1';
+      if (bind === '') throw new SsmProxyError('usage', "--bind is empty; name a local address such as 127.0.0.1, or leave the option out");
       const checked: ForwardArgs = {
         ...checkSessionArgs(args),
         target: positionalOrFlag(args.target, argv, 'target', 'target'),
         'remote-port': positionalOrFlag(args['remote-port'], argv, 'remote-port', 'remote port'),
         'local-port': single(args['local-port'], '--local-port'),
         host: single(args.host, '--host'),
-        bind: single(args.bind, '--bind') ?? '127.0.0.1',
+        bind,
       };
       const { runForward } = await import('../forward-main.js');
       return runForward(checked);
