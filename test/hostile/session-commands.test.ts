@@ -77,6 +77,11 @@ describe('hostile input to shell, start-session and forward', () => {
         assertOneLine(await run([...base, '--ssmmessages-endpoint', 'ftp://x']), EXIT_CODES.usage, /^ssm-proxy: invalid --ssmmessages-endpoint 'ftp:\/\/x': the scheme must be/);
       });
 
+      it('AWS_ENDPOINT_URL_SSMMESSAGES that is not a URL is a configuration error naming the variable, before any call', async () => {
+        const outcome = await runCli(base, box.env({ ...KEYS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: api.url, AWS_ENDPOINT_URL_SSMMESSAGES: 'ftp://x' }));
+        assertOneLine(outcome, EXIT_CODES.config, /^ssm-proxy: invalid AWS_ENDPOINT_URL_SSMMESSAGES 'ftp:\/\/x': the scheme must be/);
+      });
+
       it('a flag given twice is refused rather than one picked silently', async () => {
         assertOneLine(await run([...base, '--profile', 'dev', '--profile', 'other']), EXIT_CODES.usage, /^ssm-proxy: --profile was given 2 times; give it once$/);
         assertOneLine(await run([...base, '--log-file', '/tmp/a', '--log-file', '/tmp/b']), EXIT_CODES.usage, /^ssm-proxy: --log-file was given 2 times/);
