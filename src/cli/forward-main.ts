@@ -31,8 +31,8 @@ export interface ForwardRequest {
 
 /** `ssm-proxy forward <target> <remote-port> [--local-port N] [--host H] [--bind ADDR]`. */
 export async function runForward(args: ForwardArgs): Promise<number> {
-  const remotePort = checkPort(args['remote-port'], 'remote port', false);
-  const localPort = checkPort(args['local-port'] ?? 0, '--local-port', true);
+  const remotePort = parsePortAsTyped(args['remote-port'] ?? '', 'remote port', 1);
+  const localPort = args['local-port'] === undefined ? 0 : parsePortAsTyped(args['local-port'], '--local-port', 0);
   if (args.host !== undefined && !/^[A-Za-z0-9._:-]{1,253}$/.test(args.host)) {
     throw new SsmProxyError('usage', `invalid --host '${printable(args.host)}': expected a host name or IP address`);
   }
@@ -62,12 +62,6 @@ export async function runForwardSession(
     log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
   } catch (error) {
     throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  for (const name of ['handshake-timeout', 'reconnect-timeout'] as const) {
-    const seconds = args[name];
-    if (!(Number.isFinite(seconds) && seconds > 0)) {
-      throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
-    }
   }
   // The listener first: a busy port fails before any AWS call, and the port is known for the line.
   const { LocalListener } = await import('../session/forward/local-listener.js');
@@ -181,8 +175,7 @@ export async function runStartSessionForward(
   const asPort = (name: string, text: string | undefined, fallback: number | undefined, zeroAllowed: boolean): number => {
     if (text === undefined && fallback !== undefined) return fallback;
     if (text === undefined) throw new SsmProxyError('usage', `document ${documentName} needs the parameter ${name}`);
-    if (!/^\d{1,5}$/.test(text)) throw new SsmProxyError('usage', `invalid ${name} '${printable(text)}': expected a whole number`);
-    return checkPort(Number(text), name, zeroAllowed);
+    return parsePortAsTyped(text, name, zeroAllowed ? 0 : 1);
   };
   const host = single('host');
   if (documentName === FORWARD_DOCUMENTS[1] && !host) throw new SsmProxyError('usage', `document ${documentName} needs the parameter host`);
@@ -202,12 +195,13 @@ export async function runStartSessionForward(
   });
 }
 
-function checkPort(value: number | undefined, what: string, zeroAllowed: boolean): number {
-  const low = zeroAllowed ? 0 : 1;
-  if (value === undefined || !Number.isInteger(value) || value < low || value > 65535) {
-    throw new SsmProxyError('usage', `invalid ${what} '${value ?? ''}': expected a whole number from ${low} to 65535`);
+/** A port as typed: decimal digits only (not `0x16`, `1e3`, `22abc` or empty), from `low` (0: any free port) to 65535. */
+function parsePortAsTyped(text: string, what: string, low: 0 | 1): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= low && port <= 65535)) {
+    throw new SsmProxyError('usage', `invalid ${what} '${printable(text)}': expected a whole number from ${low} to 65535`);
   }
-  return value;
+  return port;
 }
 
 function hostPort(host: string, port: number): string {

@@ -22,17 +22,44 @@ export async function main(argv: string[]): Promise<void> {
     .help()
     .alias('h', 'help')
     .strict()
-    .demandCommand(1, 'Name a command; see --help.')
+    .demandCommand(1, 'name a command')
     .recommendCommands()
     .wrap(Math.min(100, process.stderr.columns ?? 100))
     .fail((message, error) => {
       if (error) throw error;
-      // Usage errors: one line, the hint to --help, exit code "usage". Never help text on stdout.
-      process.stderr.write(`ssm-proxy: ${printable(message.replace(/\s*\n\s*/g, ' '))}\nTry 'ssm-proxy --help' for usage.\n`);
+      // Usage errors: one line with the hint to --help, exit code "usage". Never help text on stdout.
+      process.stderr.write(`${usageLine(message, argv)}\n`);
       process.exit(EXIT_CODES.usage);
     });
   for (const command of commands) parser.command(command);
   await parser.parseAsync();
+}
+
+/**
+ * yargs' failure message as one line: what is wrong, then where help is. yargs' recommendCommands
+ * says only "Did you mean …?"; name the command that was not found too.
+ */
+function usageLine(message: string, argv: readonly string[]): string {
+  const words = withoutCamelCaseTwins(message.replace(/\s*\n\s*/g, ' ').trim());
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  const command = first !== undefined && commands.some((module) => commandName(module) === first) ? first : undefined;
+  const text = /^Did you mean /.test(words) && first !== undefined ? `unknown command '${first}'; ${words.replace(/^Did/, 'did')}` : words;
+  return `ssm-proxy: ${printable(text)} (see 'ssm-proxy ${command ? `${command} ` : ''}--help')`;
+}
+
+/** yargs lists an unknown `--no-such` both as `such` and `such`'s camelCase twin: list it once. */
+function withoutCamelCaseTwins(message: string): string {
+  const match = /^Unknown arguments: (.*)$/.exec(message);
+  if (!match) return message;
+  const names = match[1]!.split(', ');
+  const camel = (name: string) => name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+  const kept = names.filter((name) => !names.some((other) => other !== name && camel(other) === name));
+  return `Unknown argument${kept.length === 1 ? '' : 's'}: ${kept.join(', ')}`;
+}
+
+function commandName(module: (typeof commands)[number]): string | undefined {
+  const spec = Array.isArray(module.command) ? module.command[0] : module.command;
+  return typeof spec === 'string' ? spec.split(' ')[0] : undefined;
 }
 
 await main(hideBin(process.argv));

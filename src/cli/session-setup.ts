@@ -62,8 +62,14 @@ export async function prepareSession(args: AwsArgs & { login?: 'auto' | 'never' 
     import('../session/websocket-connection.js'),
   ]);
   const { context: aws, network, client, endpoint } = await abortable(prepareAws(args), signal);
-  const endpointText = args['ssmmessages-endpoint'] ?? process.env.AWS_ENDPOINT_URL_SSMMESSAGES;
-  const ssmmessagesEndpoint = endpointText ? parseStreamEndpoint(endpointText) : undefined;
+  // The flag is a usage error (checked up front by checkSessionArgs); the variable is the configuration's.
+  const fromEnv = args['ssmmessages-endpoint'] === undefined;
+  const endpointText = fromEnv ? process.env.AWS_ENDPOINT_URL_SSMMESSAGES : args['ssmmessages-endpoint'];
+  const ssmmessagesEndpoint = endpointText
+    ? fromEnv
+      ? parseStreamEndpoint(endpointText, 'AWS_ENDPOINT_URL_SSMMESSAGES', 'config')
+      : parseStreamEndpoint(endpointText)
+    : undefined;
   const credentials = await abortable(
     createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client }),
     signal,

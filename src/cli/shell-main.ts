@@ -2,7 +2,6 @@ import { SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { printable } from '../printable.js';
 import { systemScheduler } from '../scheduler.js';
-import { isValidTargetId, TARGET_ID_HINT } from '../target-id.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ConnectArgs } from './commands/connect.js';
 import type { LocalTerminal } from '../session/shell/local-terminal.js';
@@ -50,19 +49,11 @@ export async function runStartSession(args: ShellArgs): Promise<number> {
   return runner(args, request);
 }
 
+/** The target and timeouts were checked as typed (commands/shell.ts); the parameters are read here. */
 function readRequest(args: ShellArgs): SessionRequest {
-  const target = args.target ?? '';
-  if (!isValidTargetId(target)) {
-    throw new SsmProxyError('usage', target ? `invalid target '${target}': ${TARGET_ID_HINT}` : `missing target: ${TARGET_ID_HINT}`);
-  }
+  const target = args.target;
   // Given twice, the last one counts, as with the AWS CLI.
   const text = Array.isArray(args.parameters) ? args.parameters.at(-1) : args.parameters;
-  for (const name of ['handshake-timeout', 'reconnect-timeout'] as const) {
-    const seconds = args[name];
-    if (!(Number.isFinite(seconds) && seconds > 0)) {
-      throw new SsmProxyError('usage', `invalid --${name} '${seconds}': expected a number of seconds above 0`);
-    }
-  }
   return {
     target,
     documentName: args['document-name'] || undefined,

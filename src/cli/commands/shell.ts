@@ -1,57 +1,51 @@
 import type { Argv, CommandModule } from 'yargs';
-import { withNetworkOptions, type NetworkArgs } from '../network-options.js';
+import { checkTargetId } from '../../input-checks.js';
+import { single } from '../network-options.js';
 import { runCommand } from '../run-command.js';
+import { checkSessionArgs, positionalOrFlag, withSessionOptions, type SessionArgs, type SessionRawArgs } from '../session-options.js';
 
-export interface ShellArgs extends NetworkArgs {
+/** What yargs hands over for `shell` and `start-session`: every value as the user typed it. */
+export interface ShellRawArgs extends SessionRawArgs {
   target?: string;
-  profile?: string;
-  region?: string;
   'document-name'?: string;
   /** AWS CLI forms: key=value shorthand or JSON (cli/session-parameters.ts). */
   parameters?: string | string[];
-  'endpoint-url'?: string;
-  'ssmmessages-endpoint'?: string;
-  verbose: number;
-  'log-file'?: string;
-  'handshake-timeout': number;
-  'reconnect-timeout': number;
-  login?: 'auto' | 'never';
+}
+
+/** The checked arguments shell-main.ts works with. */
+export interface ShellArgs extends SessionArgs {
+  target: string;
+  'document-name'?: string;
+  parameters?: string | string[];
 }
 
 /** The options `shell` and `start-session` share (everything but how the target is named). */
-export function withShellOptions<T>(y: Argv<T>): Argv<T & ShellArgs> {
-  return withNetworkOptions(y)
-    .option('profile', { type: 'string', describe: 'AWS profile from ~/.aws/config (default: AWS_PROFILE)' })
-    .option('region', { type: 'string', describe: 'AWS region (default: AWS_REGION or the profile\'s)' })
+export function withShellOptions<T>(y: Argv<T>): Argv<T & ShellRawArgs> {
+  return withSessionOptions(y, { from: '' })
     .option('document-name', { type: 'string', describe: 'Session document (default: the account\'s shell, SSM-SessionManagerRunShell)' })
     .option('parameters', {
       type: 'string',
       describe: 'Document parameters as the AWS CLI takes them: key=value[,key2=value2] or JSON {"key":["value"]}',
-    })
-    .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL)' })
-    .option('ssmmessages-endpoint', {
-      type: 'string',
-      describe: 'Open the data channel at this https:// endpoint (PrivateLink) instead of the StreamUrl\'s host (default: AWS_ENDPOINT_URL_SSMMESSAGES)',
-    })
-    .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv: protocol detail)' })
-    .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' })
-    .option('handshake-timeout', { type: 'number', default: 30, describe: 'Seconds to wait for the agent\'s first message or handshake' })
-    .option('reconnect-timeout', { type: 'number', default: 300, describe: 'Seconds to keep resuming a dropped data channel before giving up' })
-    .option('login', {
-      choices: ['auto', 'never'] as const,
-      default: 'auto' as const,
-      describe: 'SSO sign-in when the token is missing or expired: auto = device login on the terminal (stderr), never = fail',
-    }) as Argv<T & ShellArgs>;
+    }) as Argv<T & ShellRawArgs>;
 }
 
-export const shellCommand: CommandModule<object, ShellArgs> = {
+/** Target and session options checked as typed, before any file or network call. */
+export function checkShellArgs(args: ShellRawArgs, target: string | undefined, from: string): ShellArgs {
+  const checkedTarget = checkTargetId(target ?? '', from);
+  const documentName = single(args['document-name'], '--document-name');
+  return { ...checkSessionArgs(args), target: checkedTarget, ...(documentName !== undefined ? { 'document-name': documentName } : {}) };
+}
+
+export const shellCommand: CommandModule<object, ShellRawArgs> = {
   command: 'shell [target]',
   describe: 'Open an interactive shell on an instance (replaces aws ssm start-session)',
-  builder: (y) => withShellOptions(y).positional('target', { type: 'string', describe: 'Instance or managed-node id (i-…, mi-…)' }),
+  builder: (y) => withShellOptions(y).positional('target', { type: 'string', describe: 'Instance or managed-node id (i-…, mi-…); or --target' }),
   handler: async (args) => {
     await runCommand(async () => {
+      const target = positionalOrFlag(args.target, process.argv.slice(2), 'target', 'target');
+      const checked = checkShellArgs(args, target, 'the first argument or --target');
       const { runShell } = await import('../shell-main.js');
-      return runShell(args);
+      return runShell(checked);
     });
     // stdin may still hold the event loop open; the session is over and stdout was flushed.
     process.exit();
