@@ -1,5 +1,5 @@
 /**
- * Wire constants of the SSM data channel (spec: ../shared/ssm-data-channel.md).
+ * Wire constants of the SSM data channel (docs/protocol.md §4).
  * One file, so a reader can see the whole vocabulary at once.
  */
 
