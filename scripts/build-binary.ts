@@ -36,11 +36,13 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 import { adhocSign } from './macho-adhoc-sign.js';
 import { nodeBinaryPath, nodeLicencePath, readPins, TARGETS, type NodeBinaryPins, type Target } from './node-binaries.js';
 import { removeAuthenticode, withPeChecksum } from './pe-file.js';
+import { deferBuiltins, deferStringWidthSegmenter, readBuiltinShapes } from './snapshot-plugins.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const fromRoot = (...parts: string[]): string => path.join(root, ...parts);
 
 const ENTRY = fromRoot('src/cli/main.ts');
+const SNAPSHOT_ENTRY = fromRoot('scripts/snapshot-entry.ts');
 const PKG_CONFIG = fromRoot('pkg.config.json');
 /** pkg keeps its caches under $HOME/.pkg-cache; we hand it this folder as HOME. */
 const PKG_HOME = fromRoot('.pkg-cache');
@@ -108,26 +110,37 @@ const leaveOutWsNativeHelpers: Plugin = {
 };
 
 /**
- * main.ts ends with a top-level `await main(...)`, which CommonJS cannot express. In the bundle
- * the promise is started without the await; a rejection still ends the process with code 1
- * and the error on stderr, as an unsettled top-level await rejection does.
+ * main.ts ends with a top-level `await main(...)`, which CommonJS cannot express. In the plain
+ * bundle the promise is started without the await; a rejection still ends the process with code 1
+ * and the error on stderr, as an unsettled top-level await rejection does. In the snapshot bundle
+ * the call goes: scripts/snapshot-entry.ts calls main() at each start instead.
  */
-const noTopLevelAwaitInMain: Plugin = {
-  name: 'no-top-level-await-in-main',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]main\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      const pattern = /^await (main\(.*\));[ \t]*$/m;
-      if (!pattern.test(source)) fail(`${path.relative(root, args.path)} no longer ends with 'await main(...);': update scripts/build-binary.ts`);
-      return { contents: source.replace(pattern, 'void $1;'), loader: 'ts' };
-    });
-  },
-};
+function mainCall(mode: 'run' | 'snapshot'): Plugin {
+  return {
+    name: 'main-call',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]main\.ts$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        const pattern = /^await (main\(.*\));[ \t]*$/m;
+        if (!pattern.test(source)) fail(`${path.relative(root, args.path)} no longer ends with 'await main(...);': update scripts/build-binary.ts`);
+        return { contents: source.replace(pattern, mode === 'run' ? 'void $1;' : ''), loader: 'ts' };
+      });
+    },
+  };
+}
 
-async function bundle(file: string): Promise<Metafile> {
+/** A plain bundle starts at src/cli/main.ts; a snapshot bundle at scripts/snapshot-entry.ts. */
+interface BundleMode {
+  snapshot: boolean;
+  /** The pinned Node that builds the snapshot (it supplies the deferred built-ins' data). */
+  node: string;
+}
+
+async function bundle(file: string, mode: BundleMode): Promise<Metafile> {
   rmSync(path.dirname(file), { recursive: true, force: true });
+  const snapshotPlugins = mode.snapshot ? [deferBuiltins(readBuiltinShapes(mode.node)), deferStringWidthSegmenter] : [];
   const result = await build({
-    entryPoints: [ENTRY],
+    entryPoints: [mode.snapshot ? SNAPSHOT_ENTRY : ENTRY],
     outfile: file,
     bundle: true,
     platform: 'node',
@@ -145,7 +158,7 @@ async function bundle(file: string): Promise<Metafile> {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [leaveOutWsNativeHelpers, noTopLevelAwaitInMain],
+    plugins: [leaveOutWsNativeHelpers, mainCall(mode.snapshot ? 'snapshot' : 'run'), ...snapshotPlugins],
   });
   if (result.warnings.length > 0) fail(`esbuild warned ${result.warnings.length} time(s); see above`);
   return result.metafile;
@@ -220,11 +233,11 @@ function seedPkgCache(target: Target, pins: NodeBinaryPins): string {
  * projects with many files and assets; the bundle is one file with none, and that bootstrap cost
  * 7 MB of resident memory at `--version` and ~3 MB over a whole transfer (measured).
  */
-function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string, codeCache: boolean): Map<Target, string> {
+function runPkg(node: string, targets: Target[], pins: NodeBinaryPins, stagingDir: string, blob: { codeCache: boolean; snapshot: boolean }): Map<Target, string> {
   const outputs = new Map(targets.map((t) => [t, path.join(stagingDir, `ssm-proxy-${t}${isWindows(t) ? '.exe' : ''}`)] as const));
   const job = {
     nodeVersion: pins.version,
-    codeCache,
+    ...blob,
     targets: targets.map((t) => {
       const [platform, arch] = pkgPlatform(t).split('-');
       return { platform, arch, output: outputs.get(t)! };
@@ -287,14 +300,14 @@ function packageDirOf(input: string): string | undefined {
 const LICENCE_FILE = /^(licen[cs]e|copying|notice)(\.(md|txt))?$/i;
 
 /** Node's licence, then one section per package whose code is in the bundle. */
-function writeLicences(metafile: Metafile, pins: NodeBinaryPins, outDir: string): void {
+function writeLicences(inputs: Set<string>, pins: NodeBinaryPins, outDir: string): void {
   const nodeVersion = pins.version;
   const sections: string[] = [];
   const nodeLicence = readFileSync(nodeLicencePath(pins), 'utf8');
   sections.push(`ssm-proxy ${readJson<{ version: string }>(fromRoot('package.json')).version} (Apache-2.0) runs on Node.js v${nodeVersion}, built in.\nIt also contains the npm packages listed after Node's licence.\n`);
   sections.push(`${'='.repeat(78)}\nNode.js v${nodeVersion}\n${'='.repeat(78)}\n\n${nodeLicence.trimEnd()}\n`);
   const dirs = new Set<string>();
-  for (const input of Object.keys(metafile.inputs)) {
+  for (const input of inputs) {
     const dir = packageDirOf(input);
     if (dir) dirs.add(dir);
   }
@@ -328,56 +341,88 @@ function writeChecksums(outDir: string, names: string[]): void {
   writeFileSync(path.join(outDir, 'SHA256SUMS'), lines.join(''));
 }
 
+interface Build {
+  targets: Target[];
+  snapshot: boolean;
+  codeCache: boolean;
+  stagingDir: string;
+}
+
 async function mainBuild(): Promise<void> {
   const started = performance.now();
   const { values } = parseArgs({
-    options: { 'out-dir': { type: 'string' }, all: { type: 'boolean', default: false }, 'code-cache': { type: 'boolean', default: false } },
+    options: {
+      'out-dir': { type: 'string' },
+      all: { type: 'boolean', default: false },
+      'code-cache': { type: 'boolean', default: false },
+      snapshot: { type: 'boolean', default: false },
+      'no-snapshot': { type: 'boolean', default: false },
+    },
   });
-  // A V8 code cache in the blob starts the binary faster (README: Size and start-up) but is made
-  // by the Node running the build, so only that platform's binary can carry it, and it is not
-  // byte-for-byte reproducible: opt-in, for build:binary only.
+  // A V8 code cache or startup snapshot in the blob starts the binary faster (README: Size and
+  // start-up), but either is made by the Node running the build, so only this machine's platform
+  // can carry one. build:binary makes a snapshot unless told otherwise; build:binaries only when
+  // asked, and then for this machine's platform alone. A code cache is opt-in and excludes the
+  // snapshot (a snapshot already holds the compiled code of everything it loaded).
   if (values['code-cache'] && values.all) fail('--code-cache is for build:binary (this machine\'s binary): the cache is made by this machine\'s Node');
+  if (values.snapshot && values['no-snapshot']) fail('--snapshot and --no-snapshot contradict each other');
+  if (values.snapshot && values['code-cache']) fail('--snapshot and --code-cache exclude each other: a snapshot already holds the compiled code');
   const config = readJson<PkgConfig>(PKG_CONFIG);
   const pins = readPins();
   const configured = readTargets(config, pins);
   const host = hostTarget();
   const targets = values.all ? configured : [host];
   if (!configured.includes(host)) fail(`pkg.config.json has no target for this machine (${host})`);
+  const snapshot = values.snapshot || (!values.all && !values['no-snapshot'] && !values['code-cache']);
   const outDir = path.resolve(values['out-dir'] ?? fromRoot(config.pkg.outputPath));
   const nameOf = (target: Target): string => (values.all ? `${config.name}-${target}${isWindows(target) ? '.exe' : ''}` : config.name);
-  // The bundle is made in a staging folder beside the binaries and removed once packaged; inside
-  // them it is ../ssm-proxy.cjs whatever the folder (see runPkg).
-  const bundleFile = path.join(outDir, `.staging-${process.pid}`, 'ssm-proxy.cjs');
+  // Each bundle is made in a staging folder beside the binaries and removed once packaged; inside
+  // them it is ../ssm-proxy.cjs whatever the folder (see runPkg). The host's binary gets the
+  // snapshot bundle when there is one, the others the plain bundle.
+  const staging = (kind: string): string => path.join(outDir, `.staging-${process.pid}-${kind}`);
+  const builds: Build[] = [];
+  const plainTargets = snapshot ? targets.filter((t) => t !== host) : targets;
+  if (plainTargets.length > 0) builds.push({ targets: plainTargets, snapshot: false, codeCache: values['code-cache'], stagingDir: staging('plain') });
+  if (snapshot) builds.push({ targets: [host], snapshot: true, codeCache: false, stagingDir: staging('snapshot') });
 
-  let done = step('bundling src/cli/main.ts with esbuild');
-  const metafile = await bundle(bundleFile);
-  done();
-
-  done = step(`seeding pkg's cache with Node ${pins.version} for ${targets.join(', ')}`);
+  let done = step(`seeding pkg's cache with Node ${pins.version} for ${targets.join(', ')}`);
   for (const target of targets) seedPkgCache(target, pins);
-  // pkg runs under the host's Node of the pinned version (unmodified, as fetched).
+  // pkg runs under the host's Node of the pinned version (unmodified, as fetched); it also makes
+  // the snapshot (pkg picks the target binary that matches the host to make the blob).
   const runner = nodeBinaryPath(host, pins);
   done();
 
-  done = step(`packaging with @yao-pkg/pkg --sea (node${pins.version}: ${targets.join(', ')})`);
-  const staged = runPkg(runner, targets, pins, path.dirname(bundleFile), values['code-cache']);
-  done();
+  const inputs = new Set<string>();
+  const bundleSizes: string[] = [];
   const names: string[] = [];
-  for (const target of targets) {
-    const name = nameOf(target);
-    finish(target, staged.get(target)!, name);
-    placeBinary(staged.get(target)!, path.join(outDir, name));
-    names.push(name);
+  try {
+    for (const job of builds) {
+      const bundleFile = path.join(job.stagingDir, 'ssm-proxy.cjs');
+      done = step(`bundling ${job.snapshot ? 'scripts/snapshot-entry.ts (startup snapshot)' : 'src/cli/main.ts'} with esbuild`);
+      const metafile = await bundle(bundleFile, { snapshot: job.snapshot, node: runner });
+      for (const input of Object.keys(metafile.inputs)) inputs.add(input);
+      bundleSizes.push(`${job.snapshot ? 'snapshot bundle' : 'bundle'} ${(statSync(bundleFile).size / 1024).toFixed(0)} KiB`);
+      done();
+      done = step(`packaging with @yao-pkg/pkg --sea (node${pins.version}: ${job.targets.join(', ')}${job.snapshot ? ', startup snapshot' : ''}${job.codeCache ? ', code cache' : ''})`);
+      const staged = runPkg(runner, job.targets, pins, job.stagingDir, { codeCache: job.codeCache, snapshot: job.snapshot });
+      done();
+      for (const target of job.targets) {
+        const name = nameOf(target);
+        finish(target, staged.get(target)!, name);
+        placeBinary(staged.get(target)!, path.join(outDir, name));
+        names.push(name);
+      }
+    }
+  } finally {
+    for (const job of builds) rmSync(job.stagingDir, { recursive: true, force: true });
   }
-  const bundleSize = statSync(bundleFile).size;
-  rmSync(path.dirname(bundleFile), { recursive: true, force: true });
 
-  writeLicences(metafile, pins, outDir);
+  writeLicences(inputs, pins, outDir);
   if (values.all) writeChecksums(outDir, names);
   check(path.join(outDir, nameOf(host)));
-  const sizes = names.map((n) => `${n} ${(statSync(path.join(outDir, n)).size / 1024 / 1024).toFixed(1)} MiB`).join(', ');
+  const sizes = [...names].sort().map((n) => `${n} ${(statSync(path.join(outDir, n)).size / 1024 / 1024).toFixed(1)} MiB`).join(', ');
   process.stdout.write(
-    `build-binary: ${sizes} (bundle ${(bundleSize / 1024).toFixed(0)} KiB) in ${path.relative(root, outDir) || '.'}; ` +
+    `build-binary: ${sizes} (${bundleSizes.join(', ')}) in ${path.relative(root, outDir) || '.'}; ` +
       `${((performance.now() - started) / 1000).toFixed(1)} s in all\n`,
   );
 }

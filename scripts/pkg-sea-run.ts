@@ -17,6 +17,8 @@ interface Job {
   nodeVersion: string;
   /** V8 code cache of the bundle in the blob: only for a blob read by the Node that makes it. */
   codeCache?: boolean;
+  /** V8 startup snapshot made by running the bundle (scripts/snapshot-entry.ts): same rule. */
+  snapshot?: boolean;
   targets: { platform: 'linux' | 'macos' | 'win'; arch: 'x64' | 'arm64'; output: string }[];
 }
 
@@ -33,7 +35,7 @@ await sea(path.join(stagingDir, 'ssm-proxy.cjs'), {
   targets: job.targets.map((t) => ({ ...t, nodeRange: `node${job.nodeVersion}` })),
   // Signing is the build's job (scripts/macho-adhoc-sign.ts): pkg would need codesign or ldid.
   signature: false,
-  // pkg's own defaults for the rest: no snapshot, and no code cache unless asked (without one, a
+  // pkg's own defaults for the rest: no snapshot and no code cache unless asked (without them, a
   // blob serves every platform).
-  seaConfig: { main: '../ssm-proxy.cjs', disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: job.codeCache === true },
+  seaConfig: { main: '../ssm-proxy.cjs', disableExperimentalSEAWarning: true, useSnapshot: job.snapshot === true, useCodeCache: job.codeCache === true },
 });

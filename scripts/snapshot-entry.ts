@@ -1,0 +1,62 @@
+/**
+ * The bundle's entry for an executable with a V8 startup snapshot (scripts/build-binary.ts).
+ *
+ * Node runs this once, at build time, inside its snapshot builder: it loads the CLI and every
+ * module `connect` uses (the AWS SDK, ws, yargs), lets their promises settle, and saves the heap.
+ * The executable then starts from that heap and runs only the function registered below, so
+ * none of those modules is parsed or evaluated at run time (README: Size and start-up).
+ *
+ * Whatever the heap holds at build time is frozen into every start, so nothing may read the
+ * environment, argv, clocks or randomness while it is being built. src/ keeps such reads inside
+ * functions; the random sources, whose pools would otherwise be baked in and repeat in every run
+ * (crypto.randomUUID keeps one), refuse to work until the snapshot is taken.
+ */
+import * as crypto from 'node:crypto';
+import { setFlagsFromString, startupSnapshot } from 'node:v8';
+import { main } from '../src/cli/main.js';
+
+const building = (): boolean => startupSnapshot.isBuildingSnapshot();
+
+function refuseRandomnessWhileBuilding(): void {
+  const sources = ['randomBytes', 'randomFillSync', 'randomFill', 'randomUUID', 'randomInt', 'getRandomValues'] as const;
+  const mutable = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const name of sources) {
+    const original = mutable[name]!;
+    // Modules that copy the function at load time keep this wrapper: it must work after the build.
+    mutable[name] = function guarded(this: unknown, ...args: unknown[]) {
+      if (building()) throw new Error(`crypto.${name} was called while the startup snapshot was being built; its result would repeat in every run`);
+      return original.apply(this, args);
+    };
+  }
+}
+
+/** The modules `connect` (and the other session commands) load, evaluated into the heap. */
+async function loadSessionModules(): Promise<void> {
+  await Promise.all([
+    import('../src/cli/commands/index.js'),
+    import('../src/cli/connect-main.js'),
+    import('../src/cli/session-setup.js'),
+    import('../src/cli/network-options.js'),
+    import('../src/aws/credentials.js'),
+    import('../src/aws/ssm-api.js'),
+    import('../src/network/network-agents.js'),
+    import('../src/session/websocket-connection.js'),
+    import('../src/session/run-session.js'),
+    import('../src/session/port-over-stdio.js'),
+    import('@aws-sdk/client-ssm'),
+    import('@aws-sdk/credential-providers'),
+    import('@smithy/core/config'),
+  ]);
+}
+
+refuseRandomnessWhileBuilding();
+startupSnapshot.setDeserializeMainFunction(() => {
+  // V8 flags are not part of the heap: set again what src/cli/young-generation.ts sets.
+  setFlagsFromString('--semi-space-growth-factor=1');
+  // In a single executable argv is [executable, executable, ...arguments].
+  void main(process.argv.slice(2));
+});
+loadSessionModules().catch((error: unknown) => {
+  process.stderr.write(`snapshot entry: loading the session modules failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});
