@@ -8,27 +8,12 @@
  *
  * Whatever the heap holds at build time is frozen into every start, so nothing may read the
  * environment, argv, clocks or randomness while it is being built. src/ keeps such reads inside
- * functions; the random sources, whose pools would otherwise be baked in and repeat in every run
- * (crypto.randomUUID keeps one), refuse to work until the snapshot is taken.
+ * functions; the random sources refuse to work until the snapshot is taken
+ * (scripts/snapshot-guards.ts).
  */
-import * as crypto from 'node:crypto';
+import './snapshot-guards.js'; // first: before any module copies a random source
 import { setFlagsFromString, startupSnapshot } from 'node:v8';
 import { main } from '../src/cli/main.js';
-
-const building = (): boolean => startupSnapshot.isBuildingSnapshot();
-
-function refuseRandomnessWhileBuilding(): void {
-  const sources = ['randomBytes', 'randomFillSync', 'randomFill', 'randomUUID', 'randomInt', 'getRandomValues'] as const;
-  const mutable = crypto as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of sources) {
-    const original = mutable[name]!;
-    // Modules that copy the function at load time keep this wrapper: it must work after the build.
-    mutable[name] = function guarded(this: unknown, ...args: unknown[]) {
-      if (building()) throw new Error(`crypto.${name} was called while the startup snapshot was being built; its result would repeat in every run`);
-      return original.apply(this, args);
-    };
-  }
-}
 
 /** The modules `connect` (and the other session commands) load, evaluated into the heap. */
 async function loadSessionModules(): Promise<void> {
@@ -49,7 +34,6 @@ async function loadSessionModules(): Promise<void> {
   ]);
 }
 
-refuseRandomnessWhileBuilding();
 startupSnapshot.setDeserializeMainFunction(() => {
   // V8 flags are not part of the heap: set again what src/cli/young-generation.ts sets.
   setFlagsFromString('--semi-space-growth-factor=1');

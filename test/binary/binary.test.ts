@@ -156,6 +156,13 @@ describe('single executable: ssm-proxy built by npm run build:binary', { skip: S
       assert.equal(await sha256File(back), await sha256File(local));
     });
 
+    it('every run draws fresh randomness: no two sessions share a RequestId (the snapshot holds no random pool)', () => {
+      const ids = harness.fake.records.connections.map((c) => c.requestId);
+      assert.ok(ids.length >= 3, `sessions so far: ${ids.length}`);
+      for (const id of ids) assert.match(id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      assert.equal(new Set(ids).size, ids.length, ids.join(' '));
+    });
+
     it('a Host block written by the binary\'s install-host works with plain ssh', async () => {
       // What a user does: install-host, then `ssh jumphost-ssm`. Only the test plumbing (keys,
       // known host, the fake's endpoint in the environment) comes from elsewhere.
@@ -194,31 +201,37 @@ describe('single executable: ssm-proxy built by npm run build:binary', { skip: S
   });
 
 
-  it('--code-cache (opt-in) builds a binary whose blob carries a V8 code cache, and it still runs quietly', (t) => {
-    const cached = path.join(dir, 'code-cache');
-    const build = spawnSync('npm', ['run', '--silent', 'build:binary', '--', '--code-cache', '--out-dir', cached], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
-    assert.equal(build.status, 0, `${build.stdout}${build.stderr}`);
-    const withCache = path.join(cached, 'ssm-proxy');
-    const extra = statSync(withCache).size - statSync(binary).size;
-    t.diagnostic(`the code cache adds ${extra} bytes`);
-    assert.ok(extra > 100_000, `${extra} bytes more than without the cache`);
-    const version = spawnSync(withCache, ['--version'], { cwd: dir, env: {}, encoding: 'utf8', timeout: 30_000 });
-    assert.equal(version.status, 0, version.stderr);
-    assert.equal(version.stdout, `${VERSION}\n`);
-    assert.equal(version.stderr, '');
-    const refused = spawnSync(withCache, ['connect', INSTANCE, '22', '--endpoint-url', 'http://127.0.0.1:9'], {
-      cwd: dir,
-      env: { HOME: dir, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', AWS_REGION: 'eu-west-2', AWS_MAX_ATTEMPTS: '1' },
-      encoding: 'utf8',
-      input: '',
-      timeout: 30_000,
-    });
-    assert.equal(refused.status, 5, refused.stderr);
-    assert.doesNotMatch(refused.stderr, RUNTIME_NOISE);
-    rmSync(cached, { recursive: true, force: true });
-    const all = spawnSync('npm', ['run', '--silent', 'build:binaries', '--', '--code-cache', '--out-dir', cached], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
-    assert.equal(all.status, 1);
-    assert.match(all.stderr, /^build-binary: --code-cache is for build:binary/m);
+  it('carries a startup snapshot by default; --no-snapshot and --code-cache (opt-in) build without one, and run quietly', (t) => {
+    const env = { HOME: dir, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', AWS_REGION: 'eu-west-2', AWS_MAX_ATTEMPTS: '1' };
+    const sizes: Record<string, number> = { snapshot: statSync(binary).size };
+    for (const [kind, flag] of [['plain', '--no-snapshot'], ['code-cache', '--code-cache']] as const) {
+      const out = path.join(dir, kind);
+      const build = spawnSync('npm', ['run', '--silent', 'build:binary', '--', flag, '--out-dir', out], { cwd: REPO, encoding: 'utf8', timeout: 600_000 });
+      assert.equal(build.status, 0, `${build.stdout}${build.stderr}`);
+      const other = path.join(out, 'ssm-proxy');
+      sizes[kind] = statSync(other).size;
+      const version = spawnSync(other, ['--version'], { cwd: dir, env: {}, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(version.status, 0, version.stderr);
+      assert.equal(version.stdout, `${VERSION}\n`);
+      assert.equal(version.stderr, '');
+      const refused = spawnSync(other, ['connect', INSTANCE, '22', '--endpoint-url', 'http://127.0.0.1:9'], { cwd: dir, env, encoding: 'utf8', input: '', timeout: 30_000 });
+      assert.equal(refused.status, 5, refused.stderr);
+      assert.doesNotMatch(refused.stderr, RUNTIME_NOISE);
+      rmSync(out, { recursive: true, force: true });
+    }
+    t.diagnostic(`sizes: ${JSON.stringify(sizes)}`);
+    // The snapshot holds the heap with the SDK, ws and yargs loaded (about 9 MB); a code cache
+    // only the bundle's compiled code.
+    assert.ok(sizes.snapshot! - sizes.plain! > 4_000_000, `the snapshot adds ${sizes.snapshot! - sizes.plain!} bytes`);
+    assert.ok(sizes['code-cache']! - sizes.plain! > 100_000, `the code cache adds ${sizes['code-cache']! - sizes.plain!} bytes`);
+    for (const [flags, message] of [
+      [['build:binaries', '--', '--code-cache'], /^build-binary: --code-cache is for build:binary/m],
+      [['build:binary', '--', '--snapshot', '--code-cache'], /^build-binary: --snapshot and --code-cache exclude each other/m],
+    ] as const) {
+      const refusedBuild = spawnSync('npm', ['run', '--silent', ...flags, '--out-dir', path.join(dir, 'refused')], { cwd: REPO, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(refusedBuild.status, 1);
+      assert.match(refusedBuild.stderr, message);
+    }
   });
 
   it('install-host writes the binary\'s own absolute path into ProxyCommand', () => {
