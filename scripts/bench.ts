@@ -164,6 +164,14 @@ async function connectTimes(): Promise<void> {
   for (let i = 0; i < plan.connectRuns; i++) plain.push(await coldConnect(program, harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
   connectRows.push(connectRow('http, static keys', 0, plain));
   summary.idleSessionCpuSeconds = median(plain.map((sample) => sample.proxy.cpuSeconds ?? NaN));
+  // Measuring node + lib/, the same against the single executable a user of the binary runs
+  // (npm run build:binary: this machine's Node 22 with the startup snapshot), built for the bench.
+  const executable = flags.binary ? undefined : await buildExecutable();
+  if (executable) {
+    const samples: ColdConnect[] = [];
+    for (let i = 0; i < plan.connectRuns; i++) samples.push(await coldConnect([executable], harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
+    connectRows.push(connectRow('http, static keys: single executable', 0, samples));
+  }
   // The real agent starts its port plugin (and dials) some time after HandshakeComplete; data that
   // arrives before is "not ready" and waits for a resend. Here the fake dials 30 ms late.
   harness.fake.options.dialDelayMs = 30;
@@ -202,6 +210,17 @@ async function connectTimes(): Promise<void> {
       phases: Object.fromEntries(Object.keys(high.phases).map((phase) => [phase, inRoundTrips(low.phases[phase] ?? 0, high.phases[phase]!)])),
     };
   }
+}
+
+/** `npm run build:binary` into the harness's folder; undefined (and why, in the log) where it cannot be built. */
+async function buildExecutable(): Promise<string | undefined> {
+  const dir = join(harness.dir, 'executable');
+  const built = await run('npm', ['run', '--silent', 'build:binary', '--', '--out-dir', dir], { cwd: REPO_ROOT, timeoutMs: 600_000 });
+  if (built.code !== 0) {
+    log(`(no single-executable row: npm run build:binary failed: ${built.stderr.trim().split('\n').at(-1)})`);
+    return undefined;
+  }
+  return join(dir, 'ssm-proxy');
 }
 
 function connectRow(name: string, oneWayMs: number, samples: ColdConnect[]): ConnectRow {
