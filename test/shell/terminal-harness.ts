@@ -97,7 +97,9 @@ export async function startTerminalHarness(options: TerminalHarnessOptions = {})
       AWS_EC2_METADATA_DISABLED: 'true',
       ...(kms ? { AWS_ENDPOINT_URL_KMS: kms.endpointUrl } : {}),
     };
-    const ssmProxy = (args: string[]) => [process.execPath, join(REPO_ROOT, 'lib', 'cli', 'main.js'), ...args, '--region', REGION, '--endpoint-url', fake!.endpointUrl];
+    // SSM_PROXY_E2E_BIN (a packaged binary) instead of node + lib/, as in test/e2e/harness.ts.
+    const program = process.env.SSM_PROXY_E2E_BIN ? [process.env.SSM_PROXY_E2E_BIN] : [process.execPath, join(REPO_ROOT, 'lib', 'cli', 'main.js')];
+    const ssmProxy = (args: string[]) => [...program, ...args, '--region', REGION, '--endpoint-url', fake!.endpointUrl];
     const script = join(dir, 'pane.sh');
     const paneLog = join(dir, 'pane.log');
     const harness: TerminalHarness = {
