@@ -73,6 +73,8 @@ interface ConnectRow {
   wireRoundTrips?: Record<string, number>;
   notReady?: number;
   cpuSeconds: number;
+  /** Median peak RSS of the idle session (VmHWM, MB). */
+  peakRssMb: number;
   all: { firstByteMs: number[]; replyMs: number[] };
 }
 
@@ -164,14 +166,17 @@ async function connectTimes(): Promise<void> {
   for (let i = 0; i < plan.connectRuns; i++) plain.push(await coldConnect(program, harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
   connectRows.push(connectRow('http, static keys', 0, plain));
   summary.idleSessionCpuSeconds = median(plain.map((sample) => sample.proxy.cpuSeconds ?? NaN));
-  // Measuring node + lib/, the same against the single executable a user of the binary runs
-  // (npm run build:binary: this machine's Node 22 with the startup snapshot), built for the bench.
-  const executable = flags.binary ? undefined : await buildExecutable();
-  if (executable) {
-    const samples: ColdConnect[] = [];
-    for (let i = 0; i < plan.connectRuns; i++) samples.push(await coldConnect([executable], harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
-    connectRows.push(connectRow('http, static keys: single executable', 0, samples));
+  // Measuring node + lib/, the same against the single executables a user of the binary runs,
+  // built for the bench: npm run build:binary (this machine's Node 22 with the startup snapshot)
+  // and with --no-snapshot (as build:binaries makes them), runs interleaved.
+  const executables = flags.binary ? [] : await buildExecutables();
+  const samples = executables.map((): ColdConnect[] => []);
+  for (let i = 0; i < plan.connectRuns; i++) {
+    for (const [index, executable] of executables.entries()) {
+      samples[index]!.push(await coldConnect([executable.file], harness.connectArgs(), harness.env, connectLog, { fake: harness.fake }));
+    }
   }
+  for (const [index, executable] of executables.entries()) connectRows.push(connectRow(`http, static keys: ${executable.label}`, 0, samples[index]!));
   // The real agent starts its port plugin (and dials) some time after HandshakeComplete; data that
   // arrives before is "not ready" and waits for a resend. Here the fake dials 30 ms late.
   harness.fake.options.dialDelayMs = 30;
@@ -212,15 +217,19 @@ async function connectTimes(): Promise<void> {
   }
 }
 
-/** `npm run build:binary` into the harness's folder; undefined (and why, in the log) where it cannot be built. */
-async function buildExecutable(): Promise<string | undefined> {
-  const dir = join(harness.dir, 'executable');
-  const built = await run('npm', ['run', '--silent', 'build:binary', '--', '--out-dir', dir], { cwd: REPO_ROOT, timeoutMs: 600_000 });
-  if (built.code !== 0) {
-    log(`(no single-executable row: npm run build:binary failed: ${built.stderr.trim().split('\n').at(-1)})`);
-    return undefined;
+/** The single executable with and without its startup snapshot, built into the harness's folder; none (and why, in the log) where it cannot be built. */
+async function buildExecutables(): Promise<{ label: string; file: string }[]> {
+  const made: { label: string; file: string }[] = [];
+  for (const [label, flag] of [['single executable, startup snapshot', '--snapshot'], ['single executable, no snapshot', '--no-snapshot']] as const) {
+    const dir = join(harness.dir, `executable${flag}`);
+    const built = await run('npm', ['run', '--silent', 'build:binary', '--', flag, '--out-dir', dir], { cwd: REPO_ROOT, timeoutMs: 600_000 });
+    if (built.code !== 0) {
+      log(`(no "${label}" row: npm run build:binary -- ${flag} failed: ${built.stderr.trim().split('\n').at(-1)})`);
+      continue;
+    }
+    made.push({ label, file: join(dir, 'ssm-proxy') });
   }
-  return join(dir, 'ssm-proxy');
+  return made;
 }
 
 function connectRow(name: string, oneWayMs: number, samples: ColdConnect[]): ConnectRow {
@@ -244,6 +253,7 @@ function connectRow(name: string, oneWayMs: number, samples: ColdConnect[]): Con
     ...(samples[0]?.roundTrips ? { wireRoundTrips: medianOf(samples.map((sample) => sample.roundTrips!)) } : {}),
     notReady: samples.reduce((sum, sample) => sum + (sample.notReady ?? 0), 0),
     cpuSeconds: median(samples.map((sample) => sample.proxy.cpuSeconds ?? NaN)),
+    peakRssMb: median(samples.map((sample) => sample.proxy.peakRssMb ?? NaN)),
     all: { firstByteMs: round(firstByte), replyMs: round(reply) },
   };
 }
@@ -544,7 +554,7 @@ function printTable(): void {
   }
   log('\nssm-proxy connect, exec → first SSH byte (sshd banner) and → sshd\'s answer to the client banner (medians):\n');
   printMarkdown(
-    ['endpoints', 'one-way delay', 'first byte', 'answer', 'ssm-proxy phases (ms)', 'turns on the wire (sso/api/ws)', 'not ready', 'CPU'],
+    ['endpoints', 'one-way delay', 'first byte', 'answer', 'ssm-proxy phases (ms)', 'turns on the wire (sso/api/ws)', 'not ready', 'CPU', 'peak RSS'],
     connectRows.map((row) => [
       row.case,
       `${row.oneWayMs} ms`,
@@ -554,6 +564,7 @@ function printTable(): void {
       row.wireRoundTrips ? ['sso', 'api', 'websocket'].map((name) => row.wireRoundTrips![name] ?? '–').join(' / ') : '–',
       String(row.notReady ?? '–'),
       `${row.cpuSeconds} s`,
+      `${row.peakRssMb} MB`,
     ]),
   );
   const critical = summary.criticalPathRoundTrips as
