@@ -109,4 +109,28 @@ describe('startup snapshot plugins and guards, in Node\'s snapshot builder', { s
     assert.match(first[0]!, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     for (let i = 0; i < 3; i++) assert.notEqual(first[i], second[i], `value ${i} repeated across runs`);
   });
+
+  it('an environment variable read while building fails the build; read at run time, it has the run\'s value', async () => {
+    const atBuild = await snapshotOf(
+      'env-at-build',
+      `import './snapshot-guards.js';
+       import { startupSnapshot } from 'node:v8';
+       const region = process.env.AWS_REGION;
+       startupSnapshot.setDeserializeMainFunction(() => process.stdout.write(String(region)));`,
+    );
+    assert.notEqual(atBuild.status, 0);
+    assert.match(atBuild.stderr, /process\.env\.AWS_REGION was read while the startup snapshot was being built/);
+    const atRun = await snapshotOf(
+      'env-at-run',
+      `import './snapshot-guards.js';
+       import { startupSnapshot } from 'node:v8';
+       const env = process.env;
+       startupSnapshot.setDeserializeMainFunction(() => process.stdout.write([process.env.AWS_REGION, env.AWS_REGION, String(process.env === env)].join(' ') + '\\n'));`,
+    );
+    assert.equal(atRun.status, 0, atRun.stderr);
+    const result = spawnSync(node, ['--snapshot-blob', atRun.blob], { cwd: dir, encoding: 'utf8', env: { AWS_REGION: 'eu-west-2' }, timeout: 30_000 });
+    assert.equal(result.status, 0, result.stderr);
+    // process.env is the real one again; a reference taken while building still reads the run's value.
+    assert.equal(result.stdout, 'eu-west-2 eu-west-2 false\n');
+  });
 });
