@@ -9,19 +9,21 @@
  *   darwin-*      Mach-O structure, the SEA segment, and the ad-hoc signature, recomputed by an
  *                 independent checker (macho-signature.ts); not run (no macOS here)
  *   win-x64       a PE with no stale signature (osslsigncode), run under Debian's wine64:
- *                 --version, --help, install-host with Windows paths
+ *                 --version, --help, install-host with Windows paths, and ssh + scp with it as
+ *                 the ProxyCommand (Windows pipes as its stdio, through wine/stdio-bridge.cjs)
  *
  * The build runs twice into two folders, the second with no network (its own network namespace):
  * the outputs must be byte for byte the same.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { describeRun, makeRandomFile, REGION, sha256File, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
+import { TEST_CREDENTIALS } from '../fake-ssm/scripted-client.js';
 import { checkMachOSignature, CPU_TYPE_ARM64, CPU_TYPE_X86_64 } from './macho-signature.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -48,6 +50,21 @@ function build(outDir: string, offline = false): void {
 }
 
 const file = (name: string): string => path.join(outA, name);
+const readIfThere = (name: string): string => (existsSync(name) ? readFileSync(name, 'utf8') : '');
+const readPinnedVersion = (): string => `v${(JSON.parse(readFileSync(path.join(REPO, 'scripts', 'node-binaries.json'), 'utf8')) as { version: string }).version}`;
+/** Static test keys the fake SSM verifies signatures with (test/e2e/harness.ts uses the same). */
+const TEST_AWS_ENV = { AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: REGION, AWS_EC2_METADATA_DISABLED: 'true' };
+
+/** Waits (with a deadline) until `name` exists and is not empty; returns its text. */
+async function waitForFile(name: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = readIfThere(name);
+    if (text !== '') return text;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${name} did not appear within ${timeoutMs} ms`);
+}
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('npm run build:binaries: five platforms', { skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'built and checked on linux-x64' }, () => {
@@ -291,6 +308,53 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       assert.match(after.slice(before.length), new RegExp(`Host win-ssm\\r?\\n`));
       assert.deepEqual(readdirSync(folder), ['config'], 'no temp file left');
     });
+    it('carries real ssh and scp sessions with Windows pipes as its stdio (through a bridge inside wine), sha256 unchanged', async (t) => {
+      // Windows OpenSSH starts the ProxyCommand with Windows pipes as its stdio. Under wine only a
+      // Windows program can make those: the pinned Windows Node runs test/binary/wine/stdio-bridge.cjs,
+      // which starts ssm-proxy-win-x64.exe per connection; Linux ssh reaches it through
+      // bridge-client.cjs. So the .exe's whole data path runs: credentials, StartSession, the
+      // websocket, the handshake, stdin and stdout.
+      const portFile = path.join(dir, 'bridge.port');
+      const bridgeLog = path.join(dir, 'bridge.log');
+      const toWindows = (p: string): string => `Z:${p.replace(/\//g, '\\')}`;
+      const windowsNode = path.join(REPO, '.node-binaries', readPinnedVersion(), 'win-x64', 'node.exe');
+      const bridge = spawn(WINE, [windowsNode, toWindows(path.join(REPO, 'test', 'binary', 'wine', 'stdio-bridge.cjs')), toWindows(portFile), toWindows(bridgeLog)], {
+        cwd: dir,
+        env: { ...TEST_AWS_ENV, ...wineEnv() },
+        stdio: 'ignore',
+      });
+      let harness: Harness | undefined;
+      try {
+        const port = await waitForFile(portFile, 120_000);
+        harness = await startHarness({
+          ssmProxy: [process.execPath, path.join(REPO, 'test', 'binary', 'wine', 'bridge-client.cjs'), port, toWindows(file('ssm-proxy-win-x64.exe'))],
+        });
+        const ok = await harness.runSsh(harness.alias, 'echo ok', { timeoutMs: 120_000 });
+        assert.equal(ok.code, 0, `${describeRun(ok)}\nbridge: ${readIfThere(bridgeLog)}`);
+        assert.equal(ok.stdout.toString('latin1'), 'ok\n');
+        const local = path.join(dir, 'win-up.bin');
+        const remote = path.join(dir, 'win-remote.bin');
+        const back = path.join(dir, 'win-back.bin');
+        await makeRandomFile(local, 1 << 20);
+        const up = await harness.runScp([local, `${harness.alias}:${remote}`], { timeoutMs: 120_000 });
+        assert.equal(up.code, 0, `${describeRun(up)}\nbridge: ${readIfThere(bridgeLog)}`);
+        assert.equal(await sha256File(remote), await sha256File(local));
+        const down = await harness.runScp([`${harness.alias}:${remote}`, back], { timeoutMs: 120_000 });
+        assert.equal(down.code, 0, `${describeRun(down)}\nbridge: ${readIfThere(bridgeLog)}`);
+        assert.equal(await sha256File(back), await sha256File(local));
+        // Three sessions, each started by the .exe and ended by it with exit code 0.
+        assert.equal(harness.fake.records.apiCalls.filter((c) => c.operation === 'StartSession' && c.signatureOk).length, 3);
+        // scp is done once the last bytes arrived; the .exe may still be closing its session.
+        const deadline = Date.now() + 30_000;
+        while (readIfThere(bridgeLog).trim().split('\n').length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.deepEqual(readIfThere(bridgeLog).trim().split('\n'), ['exit 0', 'exit 0', 'exit 0']);
+        t.diagnostic(`bridge log: ${readIfThere(bridgeLog).trim().replace(/\n/g, ' | ')}`);
+      } finally {
+        await harness?.stop();
+        bridge.kill('SIGKILL');
+      }
+    });
+
   });
 
   describe('linux-arm64 under qemu-user-static', () => {
