@@ -96,7 +96,8 @@ export function describeTransportFailure(error: unknown, context: Pick<AwsErrorC
         `try again later; if it persists, check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`,
     );
   }
-  if (name === 'UnknownError' && status !== undefined) {
+  // The SDK names an answer with no AWS error type "UnknownError", or (an empty body) "Unknown".
+  if ((name === 'UnknownError' || name === 'Unknown') && status !== undefined) {
     return fail(`${where} answered HTTP ${status} with no AWS error in it; check --endpoint-url / AWS_ENDPOINT_URL_* and the proxy`);
   }
   return undefined;

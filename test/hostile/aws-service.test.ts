@@ -18,7 +18,17 @@ const SSM_CASES: [string, Answer, RegExp, number][] = [
   ['503 Service Unavailable', ANSWERS.unavailable503, /answered HTTP 503 after 3 tries: the service is having trouble; try again$/, 3],
   ['ThrottlingException', ANSWERS.throttled, /throttled the request \(ThrottlingException after 3 tries\); wait a moment and try again$/, 3],
   ['a 302 redirect', ANSWERS.redirect302, /answered HTTP 302 \(a redirect\), which an AWS endpoint never does; check --endpoint-url/, 1],
+  // What an intercepting proxy or a wrong endpoint gives: no AWS error type, no body.
+  ['an empty 404', emptyAnswer(404), /answered HTTP 404 with no AWS error in it; check --endpoint-url \/ AWS_ENDPOINT_URL_\* and the proxy$/, 1],
+  ['an empty 400', emptyAnswer(400), /answered HTTP 400 with no AWS error in it; check --endpoint-url \/ AWS_ENDPOINT_URL_\* and the proxy$/, 1],
 ];
+
+function emptyAnswer(status: number): Answer {
+  return (_req, _body, res) => {
+    res.writeHead(status, { 'Content-Length': '0' });
+    res.end();
+  };
+}
 
 describe('hostile: the SSM endpoint answers, but not as AWS', () => {
   for (const [what, answer, words, attempts] of SSM_CASES) {
