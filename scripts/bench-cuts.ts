@@ -27,7 +27,7 @@ const viaYargs = join(dir, 'connect-via-yargs.mjs');
 // main.ts as it was before the fast path: young generation first, then yargs takes the line.
 await writeFile(
   viaYargs,
-  `import ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'lib', 'cli', 'young-generation.js')).href)};
+  `(await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'lib', 'cli', 'young-generation.js')).href)})).keepYoungGenerationSmall();
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { runYargs } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'lib', 'cli', 'yargs-cli.js')).href)});
 await runYargs(process.argv.slice(2));

@@ -5,11 +5,12 @@
  * Every other command line goes to yargs (yargs-cli.ts): help, errors, the other commands.
  * Command modules keep their heavy imports (AWS SDK, ws) inside their handlers.
  */
-import './young-generation.js'; // first: before anything allocates
 import { CONNECT_PLAIN, runConnectCommand, type ConnectRawArgs } from './commands/connect.js';
 import { parsePlainArgv } from './plain-argv.js';
+import { keepYoungGenerationSmall } from './young-generation.js';
 
 export async function main(argv: string[]): Promise<void> {
+  keepYoungGenerationSmall(); // first: loading the CLI is enough to grow the young generation once
   // The SDK warns on stderr about Node versions it will drop; that is for SDK users, not ours
   // (the packaged binary carries its own Node).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
