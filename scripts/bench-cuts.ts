@@ -10,7 +10,11 @@
  *     a node_modules link, `npx tsc -p tsconfig.build.json`), for before/after in the same minutes;
  *   - with --binary FILE, a single executable too (e.g. dist/ssm-proxy from `npm run build:binary`).
  *
- *   npm run build && node --import tsx scripts/bench-cuts.ts [--runs 9] [--baseline DIR] [--binary dist/ssm-proxy]
+ *   With --rig MS[,MS…], through the corporate rig instead (bench-connect.ts: https/wss, SSO profile,
+ *   a latency relay per endpoint) at each one-way delay: first byte, and the request/response turns
+ *   each relay saw before it, which is how many round trips connect makes per endpoint.
+ *
+ *   npm run build && node --import tsx scripts/bench-cuts.ts [--runs 9] [--baseline DIR] [--binary dist/ssm-proxy] [--rig 0,25]
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,10 +22,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, startHarness } from '../test/e2e/harness.js';
-import { coldConnect } from './bench-connect.js';
+import { coldConnect, startCorporateRig, type ColdConnect } from './bench-connect.js';
 import { median } from './bench-log.js';
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '9' }, binary: { type: 'string' }, baseline: { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { runs: { type: 'string', default: '9' }, binary: { type: 'string' }, baseline: { type: 'string' }, rig: { type: 'string' } },
+});
 const dir = await mkdtemp(join(tmpdir(), 'ssm-proxy-cuts-'));
 const viaYargs = join(dir, 'connect-via-yargs.mjs');
 // main.ts as it was before the fast path: young generation first, then yargs takes the line.
@@ -43,6 +49,15 @@ const variants: Record<string, string[]> = {
   ...(flags.binary ? { [flags.binary]: [resolve(flags.binary)] } : {}),
 };
 const harness = await startHarness();
+if (flags.rig) {
+  try {
+    await throughRig(flags.rig.split(',').map(Number));
+  } finally {
+    await harness.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.exit();
+}
 try {
   const results: Record<string, { firstByte: number[]; phases: Record<string, number[]>; cpu: number[] }> = {};
   // One untimed run each: fills the compile cache, and warms the page cache for all.
@@ -68,4 +83,30 @@ try {
 } finally {
   await harness.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+async function throughRig(oneWayMs: number[]): Promise<void> {
+  const rig = await startCorporateRig(harness.sshd.port);
+  try {
+    const samples = new Map<string, ColdConnect[]>();
+    for (let i = 0; i < Number(flags.runs); i++) {
+      for (const ms of oneWayMs) {
+        rig.setOneWayMs(ms);
+        for (const [name, program] of Object.entries(variants)) {
+          const key = `${name} @ ${ms} ms`;
+          samples.set(key, [...(samples.get(key) ?? []), await coldConnect(program, rig.connectArgs, rig.env, join(dir, 'log'), { relays: rig.relays, fake: rig.fake })]);
+        }
+      }
+    }
+    console.log(`connect through the corporate rig (https/wss, SSO profile), ${flags.runs} runs each, node ${process.version}\n`);
+    console.log('| entry @ one-way delay | first byte, median | turns sso / api / websocket, median | phases, median |');
+    console.log('|---|---:|---|---|');
+    for (const [key, list] of samples) {
+      const turns = ['sso', 'api', 'websocket'].map((relay) => median(list.map((sample) => sample.roundTrips?.[relay] ?? NaN))).join(' / ');
+      const phases = Object.keys(list[0]?.proxy.timings ?? {}).map((phase) => `${phase} ${median(list.map((sample) => sample.proxy.timings?.[phase] ?? NaN)).toFixed(0)}`);
+      console.log(`| ${key} | ${median(list.map((sample) => sample.firstByteMs)).toFixed(0)} ms | ${turns} | ${phases.join(', ')} |`);
+    }
+  } finally {
+    await rig.close();
+  }
 }
