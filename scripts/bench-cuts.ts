@@ -8,7 +8,7 @@
  *   - main.js + compile cache: NODE_COMPILE_CACHE (what module.enableCompileCache() turns on);
  *   - with --baseline DIR, another build's DIR/lib/cli/main.js (e.g. an older commit: `git archive`,
  *     a node_modules link, `npx tsc -p tsconfig.build.json`), for before/after in the same minutes;
- *   - with --binary FILE, a single executable too (e.g. dist/ssm-proxy from `npm run build:binary`).
+ *   - with --binary FILE (repeatable), single executables too (e.g. dist/ssm-proxy from `npm run build:binary`).
  *
  *   With --rig MS[,MS…], through the corporate rig instead (bench-connect.ts: https/wss, SSO profile,
  *   a latency relay per endpoint) at each one-way delay: first byte, and the request/response turns
@@ -26,7 +26,7 @@ import { coldConnect, startCorporateRig, type ColdConnect } from './bench-connec
 import { median } from './bench-log.js';
 
 const { values: flags } = parseArgs({
-  options: { runs: { type: 'string', default: '9' }, binary: { type: 'string' }, baseline: { type: 'string' }, rig: { type: 'string' } },
+  options: { runs: { type: 'string', default: '9' }, binary: { type: 'string', multiple: true }, baseline: { type: 'string' }, rig: { type: 'string' } },
 });
 const dir = await mkdtemp(join(tmpdir(), 'ssm-proxy-cuts-'));
 const viaYargs = join(dir, 'connect-via-yargs.mjs');
@@ -46,7 +46,7 @@ const variants: Record<string, string[]> = {
   'main.js via yargs': [process.execPath, viaYargs],
   'main.js + compile cache': ['env', `NODE_COMPILE_CACHE=${cache}`, process.execPath, main],
   ...(flags.baseline ? { [`${flags.baseline}/lib/cli/main.js`]: [process.execPath, resolve(flags.baseline, 'lib', 'cli', 'main.js')] } : {}),
-  ...(flags.binary ? { [flags.binary]: [resolve(flags.binary)] } : {}),
+  ...Object.fromEntries((flags.binary ?? []).map((file) => [file, [resolve(file)]])),
 };
 const harness = await startHarness();
 if (flags.rig) {
