@@ -5,9 +5,6 @@
  * time. The modules' own lazy `import()`s of the same files then find them loaded.
  */
 import { loadCommonJs } from '../aws/commonjs-package.js';
-import { loadSmithyConfig } from '../aws/config-files.js';
-import { loadCredentialProviders } from '../aws/credentials.js';
-import { loadSsmClient } from '../aws/ssm-api.js';
 
 export interface ConnectModuleScope {
   /**
@@ -22,10 +19,11 @@ export async function loadConnectModules(scope: ConnectModuleScope = {}): Promis
   // CommonJS packages first, through require on the user's Node (aws/commonjs-package.ts): the SDK
   // and what the transport imports (ws, the SigV4 signer). The transport's ES imports of the same
   // packages then find them in require's cache instead of loading them again their slower way.
+  const [ssm, credentials, config] = await Promise.all([import('../aws/ssm-api.js'), import('../aws/credentials.js'), import('../aws/config-files.js')]);
   await Promise.all([
-    loadSsmClient(),
-    loadCredentialProviders(),
-    loadSmithyConfig(),
+    ssm.loadSsmClient(),
+    credentials.loadCredentialProviders(),
+    config.loadSmithyConfig(),
     loadCommonJs('@smithy/signature-v4', () => import('@smithy/signature-v4')),
     loadCommonJs('@smithy/hash-node', () => import('@smithy/hash-node')),
     loadCommonJs('@smithy/protocol-http', () => import('@smithy/protocol-http')),
