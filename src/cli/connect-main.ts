@@ -40,9 +40,13 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
 async function connect(args: ConnectArgs, log: Logger, signal: AbortSignal): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  await loadConnectModules();
-  timings.mark('modules');
-  const { aws, ssm, connection } = await prepareSession(args, log, signal);
+  const { aws, ssm, connection } = await prepareSession(args, log, signal, {
+    loadModules: async () => {
+      timings.mark('config');
+      await loadConnectModules();
+      timings.mark('modules');
+    },
+  });
   timings.mark('credentials and SDK');
   const [{ runSession }, { portOverStdio }] = await Promise.all([import('../session/run-session.js'), import('../session/port-over-stdio.js')]);
   log.info(`port ${args.port}, region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''}`);

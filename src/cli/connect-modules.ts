@@ -16,6 +16,10 @@ export interface ConnectModuleScope {
 }
 
 export async function loadConnectModules(scope: ConnectModuleScope = {}): Promise<void> {
+  // Loading is long synchronous work: between its steps the event loop turns, so a connection
+  // opened ahead (network/warm-api-agent.ts) gets on with its TCP and TLS handshakes meanwhile.
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  await turn();
   // CommonJS packages first, through require on the user's Node (aws/commonjs-package.ts): the SDK
   // and what the transport imports (ws, the SigV4 signer). The transport's ES imports of the same
   // packages then find them in require's cache instead of loading them again their slower way.
@@ -29,11 +33,14 @@ export async function loadConnectModules(scope: ConnectModuleScope = {}): Promis
     loadCommonJs('@smithy/protocol-http', () => import('@smithy/protocol-http')),
     loadCommonJs('ws', () => import('ws')),
   ]);
+  await turn();
   await Promise.all([
     import('./connect-main.js'),
     import('./session-setup.js'),
     import('./network-options.js'),
     import('../aws/aws-context.js'),
+    import('../aws/ssm-endpoint.js'),
+    import('../network/warm-api-agent.js'),
     import('../aws/config-files.js'),
     import('../aws/credentials.js'),
     import('../aws/ssm-api.js'),
