@@ -9,8 +9,9 @@
  *             ─▶ relay ─▶ fake SSM API over https (StartSession)
  *             ─▶ relay ─▶ fake SSM websocket over wss (--ssmmessages-endpoint) ─▶ agent ─▶ sshd
  *
- * The SSO token in the cache is valid, so each connect makes one GetRoleCredentials call, as the
- * AWS SDK does for every new process.
+ * The SSO token in the cache is valid. The first connect makes one GetRoleCredentials call and
+ * keeps the role credentials in the AWS CLI's cache (as the AWS CLI does); later connects of the
+ * same rig find them there and call the SSO portal no more (0 turns on the `sso` relay).
  */
 import { readFile, rm } from 'node:fs/promises';
 import { connect as connectTcp, type AddressInfo } from 'node:net';

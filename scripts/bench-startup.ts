@@ -17,27 +17,29 @@ const { values: flags } = parseArgs({ options: { runs: { type: 'string', default
 const runs = Number(flags.runs);
 const lib = (path: string) => pathToFileURL(join(REPO_ROOT, 'lib', path)).href;
 
-/** [label, specifiers imported in order (timed together)]; empty = nothing (the floor). */
-const cases: [string, string[]][] = [
-  ['node, nothing imported (the floor)', []],
-  ['yargs + yargs/helpers', ['yargs', 'yargs/helpers']],
-  ['ssm-proxy command table (lib/cli/commands/index.js)', [lib('cli/commands/index.js')]],
-  ['@aws-sdk/client-ssm', ['@aws-sdk/client-ssm']],
-  ['@aws-sdk/credential-providers (module only)', ['@aws-sdk/credential-providers']],
-  ['ws', ['ws']],
-  ['connect phase 1: profile, credentials, ssm-api, network', [lib('aws/profile.js'), lib('aws/credentials.js'), lib('aws/ssm-api.js'), lib('cli/network-options.js'), lib('network/network-agents.js'), lib('transport/stream-url.js')]],
-  ['connect phase 2: port-session, data-channel-connection', [lib('session/port-session.js'), lib('transport/data-channel-connection.js')]],
-  ['everything connect imports (phase 1 + 2 + connect-main)', [lib('cli/connect-main.js'), lib('aws/profile.js'), lib('aws/credentials.js'), lib('aws/ssm-api.js'), lib('cli/network-options.js'), lib('network/network-agents.js'), lib('transport/stream-url.js'), lib('session/port-session.js'), lib('transport/data-channel-connection.js')]],
+/** [label, code run in a fresh ES module process, timed together]; empty = nothing (the floor). */
+const imports = (...specifiers: string[]) => specifiers.map((specifier) => `await import(${JSON.stringify(specifier)});`).join(' ');
+const requires = (...specifiers: string[]) => `const require = (await import('node:module')).createRequire(${JSON.stringify(`${REPO_ROOT}/`)}); ${specifiers.map((specifier) => `require(${JSON.stringify(specifier)});`).join(' ')}`;
+const cases: [string, string][] = [
+  ['node, nothing imported (the floor)', ''],
+  ['yargs + yargs/helpers', imports('yargs', 'yargs/helpers')],
+  ['main.js\'s own modules for connect (commands/connect.js, plain-argv.js)', imports(lib('cli/commands/connect.js'), lib('cli/plain-argv.js'))],
+  ['ssm-proxy command table (lib/cli/commands/index.js)', imports(lib('cli/commands/index.js'))],
+  ['@aws-sdk/client-ssm by import()', imports('@aws-sdk/client-ssm')],
+  ['@aws-sdk/client-ssm by require (aws/commonjs-package.ts)', requires('@aws-sdk/client-ssm')],
+  ['ws + the SigV4 signer by import()', imports('ws', '@smithy/signature-v4', '@smithy/hash-node', '@smithy/protocol-http')],
+  ['ws + the SigV4 signer by require', requires('ws', '@smithy/signature-v4', '@smithy/hash-node', '@smithy/protocol-http')],
+  ['loadConnectModules() (everything connect loads after its checks)', `${imports(lib('cli/connect-modules.js'))} await (await import(${JSON.stringify(lib('cli/connect-modules.js'))})).loadConnectModules();`],
 ];
 
 console.log(`start-up costs, median of ${runs} fresh processes each (load average ${loadavg().map((n) => n.toFixed(2)).join(' ')}), node ${process.version}\n`);
 console.log('| what | import (ms, in process) | spawn → exit (ms) |');
 console.log('|---|---:|---:|');
-for (const [label, specifiers] of cases) {
+for (const [label, code] of cases) {
   const inside: number[] = [];
   const wall: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const result = await timeImports(specifiers);
+    const result = await timeImports(code, label);
     inside.push(result.importMs);
     wall.push(result.wallMs);
   }
@@ -46,8 +48,8 @@ for (const [label, specifiers] of cases) {
 const version = await timeProgram([join(REPO_ROOT, 'lib', 'cli', 'main.js'), '--version']);
 console.log(`| \`ssm-proxy --version\` (lib/cli/main.js: yargs, the command table) | – | ${version.toFixed(0)} |`);
 
-function timeImports(specifiers: string[]): Promise<{ importMs: number; wallMs: number }> {
-  const script = `const t = performance.now(); for (const s of ${JSON.stringify(specifiers)}) await import(s); process.stdout.write(String(performance.now() - t));`;
+function timeImports(code: string, label: string): Promise<{ importMs: number; wallMs: number }> {
+  const script = `const t = performance.now(); ${code} process.stdout.write(String(performance.now() - t));`;
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -56,7 +58,7 @@ function timeImports(specifiers: string[]): Promise<{ importMs: number; wallMs: 
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.once('close', (code) => {
       clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`importing ${specifiers.join(', ')} failed (exit ${code})`));
+      if (code !== 0) return reject(new Error(`${label} failed (exit ${code})`));
       resolve({ importMs: Number(out), wallMs: performance.now() - started });
     });
   });

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { decodeText, readBounded } from '../bounded-read.js';
 import { SsmProxyError } from '../errors.js';
+import { loadCommonJs } from './commonjs-package.js';
 
 /** Profiles by name (`default`, `dev`), other sections as `sso-session.NAME`, `services.NAME`: the SDK's shape. */
 export type ConfigSections = Record<string, Record<string, string | undefined> | undefined>;
@@ -120,13 +121,18 @@ function configSections(parsed: ConfigSections): ConfigSections {
   return sections;
 }
 
+/** The SDK's config-file layer (@smithy/core/config), where shareWithSdk hands the files over. */
+export function loadSmithyConfig() {
+  return loadCommonJs('@smithy/core/config', () => import('@smithy/core/config'));
+}
+
 /**
  * Hands the text already read to the AWS SDK (its own `externalDataInterceptor`), so every SDK
  * client and provider of this process uses these bytes instead of reading the files again
  * (unbounded, and with read errors swallowed). Call once per process, from the CLI.
  */
 export async function shareWithSdk(files: AwsConfigFiles): Promise<void> {
-  const { externalDataInterceptor } = await import('@smithy/core/config');
+  const { externalDataInterceptor } = await loadSmithyConfig();
   externalDataInterceptor.interceptFile(files.configPath, files.configText ?? '');
   externalDataInterceptor.interceptFile(files.credentialsPath, files.credentialsText ?? '');
 }

@@ -7,6 +7,7 @@ import { describeAwsError, isSsoSignInFailure, type AwsErrorContext } from './aw
 import type { EnsuredToken, LoginMode } from './sso/ensure-token.js';
 import type { PortalApi, RoleCredentials } from './sso/portal-client.js';
 import type { SsoSettings } from './sso/sso-settings.js';
+import { loadCommonJs } from './commonjs-package.js';
 
 export interface CredentialProviderOptions {
   /** auto (default): sign in with the device flow when the SSO token is unusable and `interactive`. */
@@ -55,7 +56,7 @@ export async function createCredentialProvider(context: AwsContext, options: Cre
   };
   if (sso) return ssoProvider(sso, options, log, errorContext);
 
-  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  const { fromNodeProviderChain } = await loadCredentialProviders();
   // clientConfig reaches every client the chain builds (fromIni's STS role assumer, fromTokenFile's STS client).
   const chain = fromNodeProviderChain({ ...(context.profile ? { profile: context.profile } : {}), clientConfig: clientOptions(options.client, 2) });
   return async ({ signal } = {}) => {
@@ -69,6 +70,11 @@ export async function createCredentialProvider(context: AwsContext, options: Cre
       throw describeAwsError(error, errorContext);
     }
   };
+}
+
+/** The SDK's credential chain (every signer but SSO), loaded on first use; also in connect's module list. */
+export function loadCredentialProviders() {
+  return loadCommonJs('@aws-sdk/credential-providers', () => import('@aws-sdk/credential-providers'));
 }
 
 function ssoProvider(sso: SsoSettings, options: CredentialProviderOptions, log: Logger, errorContext: AwsErrorContext): CredentialProvider {

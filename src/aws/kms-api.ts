@@ -3,6 +3,7 @@ import { SsmProxyError } from '../errors.js';
 import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from './aws-call.js';
 import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
 import { describeAwsError } from './aws-errors.js';
+import { loadCommonJs } from './commonjs-package.js';
 
 export interface DataKey {
   /** Goes back to the agent in the handshake (KMSCipherTextKey). */
@@ -28,7 +29,7 @@ export interface KmsApiOptions {
 
 /** KMS through @aws-sdk/client-kms, loaded only when a session asks for encryption. */
 export async function createKmsApi(options: KmsApiOptions): Promise<KmsApi> {
-  const { KMSClient, GenerateDataKeyCommand } = await import('@aws-sdk/client-kms');
+  const { KMSClient, GenerateDataKeyCommand } = await loadCommonJs('@aws-sdk/client-kms', () => import('@aws-sdk/client-kms'));
   const client = labelEndpoints(
     new KMSClient({
       region: options.context.region,

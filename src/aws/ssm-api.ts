@@ -4,6 +4,7 @@ import { SsmProxyError } from '../errors.js';
 import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from './aws-call.js';
 import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
 import { describeAwsError } from './aws-errors.js';
+import { loadCommonJs } from './commonjs-package.js';
 
 export interface StartedSession extends StreamAccess {
   sessionId: string;
@@ -33,9 +34,14 @@ export interface SsmApiOptions {
   client: AwsClientSettings;
 }
 
+/** The SSM client package (the SDK's biggest), loaded on first use; also in connect's module list. */
+export function loadSsmClient() {
+  return loadCommonJs('@aws-sdk/client-ssm', () => import('@aws-sdk/client-ssm'));
+}
+
 /** StartSession / ResumeSession / TerminateSession through @aws-sdk/client-ssm (loaded lazily). */
 export async function createSsmApi(options: SsmApiOptions): Promise<SsmApi> {
-  const { SSMClient, StartSessionCommand, ResumeSessionCommand, TerminateSessionCommand } = await import('@aws-sdk/client-ssm');
+  const { SSMClient, StartSessionCommand, ResumeSessionCommand, TerminateSessionCommand } = await loadSsmClient();
   const client = labelEndpoints(
     new SSMClient({
       region: options.context.region,

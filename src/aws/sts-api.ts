@@ -2,6 +2,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from './aws-call.js';
 import { describeSigner, ssoOf, type AwsContext } from './aws-context.js';
 import { describeAwsError } from './aws-errors.js';
+import { loadCommonJs } from './commonjs-package.js';
 
 export interface CallerIdentity {
   arn: string;
@@ -19,7 +20,7 @@ export async function getCallerIdentity(options: {
   client: AwsClientSettings;
   signal?: AbortSignal | undefined;
 }): Promise<CallerIdentity> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { STSClient, GetCallerIdentityCommand } = await loadCommonJs('@aws-sdk/client-sts', () => import('@aws-sdk/client-sts'));
   const client = labelEndpoints(new STSClient({ region: options.context.region, credentials: options.credentials, ...clientOptions(options.client, 2) }));
   const { timeouts } = options.client;
   try {

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../log.js';
 import { systemScheduler } from '../scheduler.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
 import type { ConnectArgs } from './commands/connect.js';
+import { loadConnectModules } from './connect-modules.js';
 import { listenForSignals, prepareSession, signalExitCode } from './session-setup.js';
 
 /**
@@ -39,9 +40,14 @@ export async function runConnect(args: ConnectArgs): Promise<number> {
 async function connect(args: ConnectArgs, log: Logger, signal: AbortSignal): Promise<number> {
   const timings = new PhaseTimer();
   timings.mark('start-up');
-  const { aws, ssm, connection } = await prepareSession(args, log, signal);
+  const { aws, ssm, connection } = await prepareSession(args, log, signal, {
+    loadModules: async () => {
+      timings.mark('config');
+      await loadConnectModules();
+      timings.mark('modules');
+    },
+  });
   timings.mark('credentials and SDK');
-  // The session code loads while nothing else is waiting; it is small.
   const [{ runSession }, { portOverStdio }] = await Promise.all([import('../session/run-session.js'), import('../session/port-over-stdio.js')]);
   log.info(`port ${args.port}, region ${aws.region}${aws.profile ? `, profile ${aws.profile}` : ''}`);
   const outcome = await runSession({

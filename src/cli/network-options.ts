@@ -3,6 +3,7 @@ import type { AwsClientSettings } from '../aws/aws-call.js';
 import type { AwsContext } from '../aws/aws-context.js';
 import { SsmProxyError } from '../errors.js';
 import { checkEndpointUrl, parseSeconds } from '../input-checks.js';
+import { declareOptions, type OptionTable } from './option-table.js';
 import type { Network } from '../network/build-network.js';
 
 /** Every option is a string as typed: the checks below parse and name exactly what the user wrote. */
@@ -22,32 +23,41 @@ export interface AwsArgs extends NetworkArgs {
 }
 
 /** --proxy, --ca-bundle and --connect-timeout, shared by every command that calls AWS. */
-export function withNetworkOptions<T>(y: Argv<T>): Argv<T & NetworkArgs> {
-  return y
-    .option('proxy', {
-      type: 'string',
-      describe: 'HTTP(S) proxy for every AWS call and the websocket, e.g. http://proxy:3128 (default: HTTPS_PROXY, HTTP_PROXY; NO_PROXY honoured)',
-    })
-    .option('ca-bundle', {
-      type: 'string',
-      describe: 'PEM file of CA certificates to trust for AWS endpoints, e.g. a TLS-inspecting proxy\'s CA (default: AWS_CA_BUNDLE, the profile\'s ca_bundle)',
-    })
-    .option('connect-timeout', {
-      type: 'string',
-      describe: 'Seconds an AWS endpoint may take to accept a connection (default 5); each request must be answered within twice that',
-    }) as Argv<T & NetworkArgs>;
-}
+export const NETWORK_OPTIONS = {
+  proxy: {
+    type: 'string',
+    describe: 'HTTP(S) proxy for every AWS call and the websocket, e.g. http://proxy:3128 (default: HTTPS_PROXY, HTTP_PROXY; NO_PROXY honoured)',
+  },
+  'ca-bundle': {
+    type: 'string',
+    describe: 'PEM file of CA certificates to trust for AWS endpoints, e.g. a TLS-inspecting proxy\'s CA (default: AWS_CA_BUNDLE, the profile\'s ca_bundle)',
+  },
+  'connect-timeout': {
+    type: 'string',
+    describe: 'Seconds an AWS endpoint may take to accept a connection (default 5); each request must be answered within twice that',
+  },
+} as const satisfies OptionTable;
 
 /** --profile, --region, --endpoint-url, --ssmmessages-endpoint and the network options. */
-export function withAwsOptions<T>(y: Argv<T>, defaults: { from: string }): Argv<T & AwsArgs> {
-  return withNetworkOptions(y)
-    .option('profile', { type: 'string', describe: `AWS profile from ~/.aws/config (default: ${defaults.from}AWS_PROFILE)` })
-    .option('region', { type: 'string', describe: `AWS region (default: ${defaults.from}AWS_REGION, the profile's)` })
-    .option('endpoint-url', { type: 'string', describe: 'SSM API endpoint override (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL)' })
-    .option('ssmmessages-endpoint', {
+export function awsOptions(defaults: { from: string }) {
+  return {
+    ...NETWORK_OPTIONS,
+    profile: { type: 'string', describe: `AWS profile from ~/.aws/config (default: ${defaults.from}AWS_PROFILE)` },
+    region: { type: 'string', describe: `AWS region (default: ${defaults.from}AWS_REGION, the profile's)` },
+    'endpoint-url': { type: 'string', describe: 'SSM API endpoint override (default: AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL)' },
+    'ssmmessages-endpoint': {
       type: 'string',
       describe: 'Open the data channel at this https:// endpoint (PrivateLink) instead of the StreamUrl\'s host; path and query are kept (default: AWS_ENDPOINT_URL_SSMMESSAGES)',
-    }) as Argv<T & AwsArgs>;
+    },
+  } as const satisfies OptionTable;
+}
+
+export function withNetworkOptions<T>(y: Argv<T>): Argv<T & NetworkArgs> {
+  return declareOptions<T, NetworkArgs>(y, NETWORK_OPTIONS);
+}
+
+export function withAwsOptions<T>(y: Argv<T>, defaults: { from: string }): Argv<T & AwsArgs> {
+  return declareOptions<T, AwsArgs>(y, awsOptions(defaults));
 }
 
 /** A string option given twice arrives as an array: refuse it rather than pick one silently. */

@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
 import { SsmProxyError } from '../errors.js';
 import { checkEndpointUrl, checkRegion, parseSeconds } from '../input-checks.js';
-import { single, withAwsOptions, type AwsArgs } from './network-options.js';
+import { awsOptions, single, type AwsArgs } from './network-options.js';
+import { declareOptions, type OptionTable } from './option-table.js';
 import { parseStreamEndpoint } from './ssmmessages-endpoint.js';
 
 /**
@@ -33,18 +34,24 @@ export interface SessionArgs extends AwsArgs {
 const MAX_HANDSHAKE_S = 3600;
 const MAX_RECONNECT_S = 86_400;
 
-/** The AWS options (see withAwsOptions), -v, --log-file, --handshake-timeout, --reconnect-timeout and --login. */
-export function withSessionOptions<T>(y: Argv<T>, defaults: { from: string }): Argv<T & SessionRawArgs> {
-  return withAwsOptions(y, defaults)
-    .option('verbose', { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv: protocol detail)' })
-    .option('log-file', { type: 'string', describe: 'Write the log to this file instead of stderr' })
-    .option('handshake-timeout', { type: 'string', default: '30', describe: 'Seconds to wait for the agent to complete the session handshake' })
-    .option('reconnect-timeout', { type: 'string', default: '300', describe: 'Seconds to keep resuming a dropped data channel before giving up' })
-    .option('login', {
-      choices: ['auto', 'never'] as const,
-      default: 'auto' as const,
+/** The AWS options (see awsOptions), -v, --log-file, --handshake-timeout, --reconnect-timeout and --login. */
+export function sessionOptions(defaults: { from: string }) {
+  return {
+    ...awsOptions(defaults),
+    verbose: { alias: 'v', type: 'count', describe: 'Log progress to stderr (-vv: protocol detail)' },
+    'log-file': { type: 'string', describe: 'Write the log to this file instead of stderr' },
+    'handshake-timeout': { type: 'string', default: '30', describe: 'Seconds to wait for the agent to complete the session handshake' },
+    'reconnect-timeout': { type: 'string', default: '300', describe: 'Seconds to keep resuming a dropped data channel before giving up' },
+    login: {
+      choices: ['auto', 'never'],
+      default: 'auto',
       describe: 'SSO sign-in when the token is missing or expired: auto = device login on the terminal (stderr), never = fail',
-    }) as Argv<T & SessionRawArgs>;
+    },
+  } as const satisfies OptionTable;
+}
+
+export function withSessionOptions<T>(y: Argv<T>, defaults: { from: string }): Argv<T & SessionRawArgs> {
+  return declareOptions<T, SessionRawArgs>(y, sessionOptions(defaults));
 }
 
 /**

@@ -50,39 +50,67 @@ export interface SessionSetup {
 
 /**
  * Shared by connect, shell and forward: resolve profile, region, SSO settings and network once,
- * resolve credentials (failing clearly here, not inside StartSession) while the SSM client loads,
- * and build the websocket factory. A signal cuts every step short.
+ * open the SSM API connection ahead of the SDK when its endpoint is certain (network/warm-api-agent.ts),
+ * load what the command needs (`loadModules`), resolve credentials (failing clearly here, not
+ * inside StartSession) while the SSM client is built, and build the websocket factory. A signal
+ * cuts every step short.
  */
-export async function prepareSession(args: AwsArgs & { login?: 'auto' | 'never' | undefined }, log: Logger, signal: AbortSignal): Promise<SessionSetup> {
-  const [{ prepareAws }, { createCredentialProvider }, { createSsmApi }, { agentFor }, { websocketConnection }] = await Promise.all([
+export async function prepareSession(
+  args: AwsArgs & { login?: 'auto' | 'never' | undefined },
+  log: Logger,
+  signal: AbortSignal,
+  options: { loadModules?: () => Promise<void> } = {},
+): Promise<SessionSetup> {
+  const [{ prepareAws }, { predictSsmEndpoint }, { warmApiAgents }] = await Promise.all([
     import('./network-options.js'),
-    import('../aws/credentials.js'),
-    import('../aws/ssm-api.js'),
-    import('../network/network-agents.js'),
-    import('../session/websocket-connection.js'),
+    import('../aws/ssm-endpoint.js'),
+    import('../network/warm-api-agent.js'),
   ]);
   const { context: aws, network, client, endpoint } = await abortable(prepareAws(args), signal);
-  // The flag is a usage error (checked up front by checkSessionArgs); the variable is the configuration's.
-  const fromEnv = args['ssmmessages-endpoint'] === undefined;
-  const endpointText = fromEnv ? process.env.AWS_ENDPOINT_URL_SSMMESSAGES : args['ssmmessages-endpoint'];
-  const ssmmessagesEndpoint = endpointText
-    ? fromEnv
-      ? parseStreamEndpoint(endpointText, 'AWS_ENDPOINT_URL_SSMMESSAGES', 'config')
-      : parseStreamEndpoint(endpointText)
-    : undefined;
-  const credentials = await abortable(
-    createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client }),
-    signal,
-  );
-  const [, ssm] = await abortable(Promise.all([credentials({ signal }), createSsmApi({ context: aws, credentials, endpoint, client })]), signal);
-  const connection = websocketConnection({
-    region: aws.region,
-    credentials: () => credentials(),
-    clientId: randomUUID(),
-    agentFor: (url) => agentFor(network.agents, url),
-    ssmmessagesEndpoint,
-    // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
-    warmUp: ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
-  });
-  return { aws, client, credentials, ssm, connection };
+  const apiEndpoint = network.settings.proxy ? undefined : predictSsmEndpoint(aws, endpoint, process.env);
+  const warm = apiEndpoint ? warmApiAgents(apiEndpoint, network.settings.ca?.certificates) : undefined;
+  if (warm) log.debug(`connecting to the SSM API at ${apiEndpoint!.host} ahead of StartSession`);
+  try {
+    await options.loadModules?.();
+    const [{ createCredentialProvider }, { createSsmApi }, { agentFor }, { websocketConnection }] = await Promise.all([
+      import('../aws/credentials.js'),
+      import('../aws/ssm-api.js'),
+      import('../network/network-agents.js'),
+      import('../session/websocket-connection.js'),
+    ]);
+    // The flag is a usage error (checked up front by checkSessionArgs); the variable is the configuration's.
+    const fromEnv = args['ssmmessages-endpoint'] === undefined;
+    const endpointText = fromEnv ? process.env.AWS_ENDPOINT_URL_SSMMESSAGES : args['ssmmessages-endpoint'];
+    const ssmmessagesEndpoint = endpointText
+      ? fromEnv
+        ? parseStreamEndpoint(endpointText, 'AWS_ENDPOINT_URL_SSMMESSAGES', 'config')
+        : parseStreamEndpoint(endpointText)
+      : undefined;
+    const credentials = await abortable(
+      createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client }),
+      signal,
+    );
+    const ssmClient = warm ? { ...client, agents: warm.agents } : client;
+    const [, created] = await abortable(Promise.all([credentials({ signal }), createSsmApi({ context: aws, credentials, endpoint, client: ssmClient })]), signal);
+    const ssm: SsmApi = warm
+      ? {
+          ...created,
+          // The warm connection serves the first call or none: after it, nothing is left to keep.
+          startSession: (request, call) => created.startSession(request, call).finally(() => warm.discard()),
+        }
+      : created;
+    const connection = websocketConnection({
+      region: aws.region,
+      credentials: () => credentials(),
+      clientId: randomUUID(),
+      agentFor: (url) => agentFor(network.agents, url),
+      ssmmessagesEndpoint,
+      // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
+      warmUp: ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
+    });
+    return { aws, client, credentials, ssm, connection };
+  } catch (error) {
+    warm?.discard();
+    throw error;
+  }
 }

@@ -6,6 +6,7 @@
  * exactly as for the SDK's internal refresh in fromSSO.
  */
 import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from '../aws-call.js';
+import { loadCommonJs } from '../commonjs-package.js';
 
 export interface ClientRegistration {
   clientId: string;
@@ -44,8 +45,13 @@ export interface OidcApi {
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code' as const;
 
+/** The SSO-OIDC client package (token refresh and device sign-in). */
+export function loadOidcClient() {
+  return loadCommonJs('@aws-sdk/client-sso-oidc', () => import('@aws-sdk/client-sso-oidc'));
+}
+
 export async function createOidcApi(region: string, settings: AwsClientSettings, signal?: AbortSignal): Promise<OidcApi> {
-  const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await import('@aws-sdk/client-sso-oidc');
+  const { SSOOIDCClient, RegisterClientCommand, StartDeviceAuthorizationCommand, CreateTokenCommand } = await loadOidcClient();
   // No credentials: these three operations are unsigned (smithy.api#noAuth).
   const client = labelEndpoints(new SSOOIDCClient({ region, ...clientOptions(settings, 2) }));
   const send = <T>(command: unknown) => sendWithDeadline<T>(client, command, { timeouts: settings.timeouts, signal });

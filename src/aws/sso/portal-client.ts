@@ -7,6 +7,7 @@
  */
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { clientOptions, labelEndpoints, sendWithDeadline, type AwsClientSettings } from '../aws-call.js';
+import { loadCommonJs } from '../commonjs-package.js';
 
 export interface RoleCredentials extends AwsCredentialIdentity {
   expiration: Date;
@@ -16,8 +17,13 @@ export interface PortalApi {
   getRoleCredentials(request: { accountId: string; roleName: string; accessToken: string }, options?: { signal?: AbortSignal | undefined }): Promise<RoleCredentials>;
 }
 
+/** The SSO portal client package (the one the SDK's fromSSO uses). */
+export function loadSsoClient() {
+  return loadCommonJs('@aws-sdk/nested-clients/sso', () => import('@aws-sdk/nested-clients/sso'));
+}
+
 export async function createPortalApi(region: string, settings: AwsClientSettings): Promise<PortalApi> {
-  const { SSOClient, GetRoleCredentialsCommand } = await import('@aws-sdk/nested-clients/sso');
+  const { SSOClient, GetRoleCredentialsCommand } = await loadSsoClient();
   // No credentials: GetRoleCredentials is authorised by the bearer token in the request.
   const client = labelEndpoints(new SSOClient({ region, ...clientOptions(settings, 3) }));
   return {

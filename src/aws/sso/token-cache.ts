@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readBounded } from '../../bounded-read.js';
 import { SsmProxyError } from '../../errors.js';
 import { codeOf, ioError, writeFileAtomic } from '../../files/atomic-file.js';
+import { loadCommonJs } from '../commonjs-package.js';
 
 /**
  * The AWS CLI's SSO token cache, `~/.aws/sso/cache/<sha1 of the cache key>.json`, shared with
@@ -25,7 +26,7 @@ export const TOKEN_DIR_MODE = 0o700;
 
 /** Exactly the path the SDK reads (same hash, same home directory rules). */
 export async function tokenCachePath(cacheKey: string): Promise<string> {
-  const { getSSOTokenFilepath } = await import('@smithy/core/config');
+  const { getSSOTokenFilepath } = await loadCommonJs('@smithy/core/config', () => import('@smithy/core/config'));
   return getSSOTokenFilepath(cacheKey);
 }
 
