@@ -4,9 +4,9 @@ import {
   encodeAcknowledgeFrame,
   encodedFrameLength,
   encodeFrame,
+  fastAcknowledgedSequenceNumber,
   HeaderFlag,
   MessageType,
-  randomMessageId,
   STREAM_CHUNK_SIZE,
   type Frame,
   type ProtocolError,
@@ -171,7 +171,6 @@ export class ReliableStream {
         messageType: this.options.outgoingMessageType,
         sequenceNumber: this.nextSequence,
         flags: this.nextSequence === 0 ? HeaderFlag.syn : HeaderFlag.none,
-        messageId: randomMessageId(),
         payloadType,
         payload,
       },
@@ -297,12 +296,15 @@ export class ReliableStream {
   }
 
   private receiveAcknowledgement(frame: Frame): void {
-    const ack = decodeAcknowledgement(frame.payload);
-    if (!ack.ok) {
-      this.handler.onProtocolError(ack.error);
-      return;
+    let sequence = fastAcknowledgedSequenceNumber(frame.payload);
+    if (sequence < 0) {
+      const ack = decodeAcknowledgement(frame.payload);
+      if (!ack.ok) {
+        this.handler.onProtocolError(ack.error);
+        return;
+      }
+      sequence = ack.value.acknowledgedSequenceNumber;
     }
-    const sequence = ack.value.acknowledgedSequenceNumber;
     const entry = this.unacked.get(sequence);
     if (!entry) return; // unknown or already acknowledged: ignore (docs/protocol.md §5)
     const now = this.scheduler.now();

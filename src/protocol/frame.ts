@@ -7,7 +7,7 @@ import {
   PAYLOAD_OFFSET,
   SCHEMA_VERSION,
 } from './constants.js';
-import { readMessageId, writeMessageId } from './message-id.js';
+import { readMessageId, writeMessageId, writeRandomMessageId } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
 /**
@@ -32,7 +32,8 @@ export interface FrameInput {
   messageType: string;
   sequenceNumber: number;
   flags: number;
-  messageId: Buffer;
+  /** Canonical order; a fresh random id when absent. */
+  messageId?: Buffer;
   payloadType: number;
   payload: Buffer;
   /** Defaults to now. */
@@ -64,8 +65,9 @@ export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   writeUint64(frame, Offset.createdDate, input.createdDate ?? Date.now());
   writeUint64(frame, Offset.sequenceNumber, input.sequenceNumber);
   writeUint64(frame, Offset.flags, input.flags);
-  writeMessageId(frame, input.messageId);
-  sha256(payload).copy(frame, Offset.payloadDigest);
+  if (input.messageId) writeMessageId(frame, input.messageId);
+  else writeRandomMessageId(frame);
+  frame.write(sha256(payload), Offset.payloadDigest, 32, 'latin1');
   frame.writeUInt32BE(input.payloadType, Offset.payloadType);
   frame.writeUInt32BE(payload.length, Offset.payloadLength);
   // The payload may already be in place (encodeAcknowledgeFrame writes it there first).
@@ -138,7 +140,8 @@ export function decodeFrame(data: Buffer): Result<Frame> {
 
 function digestMatches(data: Buffer): boolean {
   const actual = sha256(data.subarray(PAYLOAD_OFFSET));
-  return actual.equals(data.subarray(Offset.payloadDigest, Offset.payloadDigest + 32));
+  for (let i = 0; i < 32; i++) if (actual.charCodeAt(i) !== data[Offset.payloadDigest + i]) return false;
+  return true;
 }
 
 /** MessageType text with trailing NUL and whitespace padding removed (docs/protocol.md §4.2). */
@@ -152,9 +155,14 @@ function readMessageType(data: Buffer): string {
   return data.toString('latin1', Offset.messageType, end);
 }
 
-/** One-shot SHA-256: cheaper than createHash() for the small payloads of data-channel frames. */
-function sha256(data: Buffer): Buffer {
-  return hash('sha256', data, 'buffer');
+/**
+ * One-shot SHA-256 as a 32-character latin1 string (one character per byte). For the small
+ * payloads of data-channel frames the hashing is the lesser cost: a one-shot hash is cheaper than
+ * createHash(), and a string result is cheaper again than a Buffer (~0.4 µs against ~1 µs for a
+ * 170-byte acknowledgement; a Buffer gets a backing store of its own), twice per message.
+ */
+function sha256(data: Buffer): string {
+  return hash('sha256', data, 'binary'); // 'binary' is latin1
 }
 
 function writeUint64(buffer: Buffer, offset: number, value: number): void {

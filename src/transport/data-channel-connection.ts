@@ -9,6 +9,7 @@ import { SsmProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';
 import type { Cancel, Scheduler } from '../scheduler.js';
+import { MaskedFrameEncoder } from './masked-frame-encoder.js';
 import { describeEndpoint, openWebSocket } from './open-websocket.js';
 import { signUpgradeHeaders } from './sign-upgrade.js';
 import { rewriteStreamUrl } from './stream-url.js';
@@ -94,6 +95,7 @@ export class DataChannelConnection implements FrameSink {
   private readonly closing = new AbortController();
   /** The TCP socket corked for this turn's frames (see `batchThisTurn`). */
   private corked: Duplex | undefined;
+  private readonly encoder = new MaskedFrameEncoder();
 
   constructor(private readonly options: DataChannelConnectionOptions) {
     this.access = options.access;
@@ -119,24 +121,33 @@ export class DataChannelConnection implements FrameSink {
     this.adopt(socket);
   }
 
+  /**
+   * Frames go onto the TCP socket under ws, masked by our own encoder (masked-frame-encoder.ts:
+   * ws's JavaScript masker was a fifth of an upload's CPU). That keeps their order with what ws
+   * itself sends (OpenDataChannelInput, pings, close): ws writes synchronously as long as it
+   * compresses nothing (perMessageDeflate is off) and sends no Blob, so neither of us queues.
+   */
   sendFrame(frame: Buffer): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== socket.OPEN) return;
-    this.batchThisTurn(socket);
-    socket.send(frame);
+    const raw = rawSocketOf(socket);
+    if (!raw) {
+      socket.send(frame); // not where ws 8 keeps it: let ws frame it
+      return;
+    }
+    if (raw.destroyed) return; // ws is about to report the close; the stream resends
+    this.batchThisTurn(raw);
+    raw.write(this.encoder.encode(frame));
   }
 
   /**
    * One write syscall per turn of the event loop instead of one per frame: the TCP socket under
    * the websocket is corked at the first frame of a turn and uncorked once the turn's synchronous
    * work is done (a microtask), so the frames and acks of one stdin chunk or one socket read leave
-   * together. ws corks and uncorks around each frame itself; corks nest, so nothing leaves before
-   * ours is undone. The buffers wait uncopied until then, which FrameSink allows.
+   * together. Corks nest (ws corks around its own frames), so nothing leaves before ours is undone.
    */
-  private batchThisTurn(socket: WebSocket): void {
+  private batchThisTurn(raw: Duplex): void {
     if (this.corked) return;
-    const raw = (socket as unknown as { _socket?: Duplex | null })._socket;
-    if (!raw || raw.destroyed) return;
     raw.cork();
     this.corked = raw;
     queueMicrotask(this.uncork);
@@ -314,6 +325,11 @@ export class DataChannelConnection implements FrameSink {
     this.stopPinging?.();
     this.options.events.onFailure(error);
   }
+}
+
+/** The TCP (or TLS) socket under a ws WebSocket; ws keeps it in `_socket`. */
+function rawSocketOf(socket: WebSocket): Duplex | undefined {
+  return (socket as unknown as { _socket?: Duplex | null })._socket ?? undefined;
 }
 
 function sleep(scheduler: Scheduler, ms: number, signal: AbortSignal): Promise<void> {
