@@ -16,6 +16,11 @@ import { RoundTripEstimator } from './round-trip-estimator.js';
 import { SequenceRing } from './sequence-ring.js';
 import type { Cancel, Scheduler } from '../scheduler.js';
 
+/** Shortest wait before an early resend while the peer may not be ready (see `expectNotReady`). */
+const PROBE_FLOOR_MS = 4;
+/** Early resends of one message before the normal RTO rules take over again. */
+const PROBE_LIMIT = 6;
+
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {
   /**
@@ -23,8 +28,8 @@ export interface FrameSink {
    * full socket, corked for a batch): the stream never changes a buffer it handed over while that
    * can still be queued. Stream frames come from reusable buffers that go back to the pool only
    * once the peer has acknowledged them, that is after the peer has read a copy, so no queue still
-   * holds them; every acknowledgement is encoded into a buffer of its own. (Relying on ws to copy
-   * each client frame to mask it is not enough: ws skips the copy when the random mask is zero.)
+   * holds them; every acknowledgement is encoded into a buffer of its own. (The websocket sink
+   * happens to copy each frame while masking it; this contract does not rely on that.)
    */
   sendFrame(frame: Buffer): void;
   /** Stop / restart reading from the peer (TCP back-pressure on the websocket; see `pauseReading`). */
@@ -120,6 +125,16 @@ export class ReliableStream {
     framesDropped: 0,
   };
 
+  /**
+   * Early resends (see `expectNotReady`): on while no message from `probeFromSequence` on has been
+   * acknowledged; `probeTimer` is the pending one, `probesSent` how many went out so far.
+   */
+  private probing = false;
+  private probeWanted = false;
+  private probeFromSequence = 0;
+  private probesSent = 0;
+  private probeTimer: Cancel | undefined;
+
   private lastProgressAt: number;
   private stopTicking: Cancel | undefined;
   private closed = false;
@@ -145,15 +160,79 @@ export class ReliableStream {
 
   /** A socket is ready: send what the peer has not acknowledged yet, in order. */
   attach(sink: FrameSink): void {
+    const resumed = this.probeWanted;
     this.sink = sink;
     if (this.readingPaused) sink.pauseIncoming?.();
     this.lastProgressAt = this.scheduler.now();
     this.unacked.forEach((entry) => this.transmit(entry));
+    // After a resume the far side may again take a moment before it takes data.
+    if (resumed) this.startProbing(this.unacked.oldestSequence);
   }
+
+  /**
+   * The peer may leave the next messages unacknowledged for a while without losing anything: the
+   * agent answers "not ready" (no ack) until it has dialled the destination (docs/protocol.md §10.2),
+   * and then the first data message would wait a whole RTO (100–200 ms) for its resend. Until a
+   * message written from now on is acknowledged, the oldest unacknowledged message is resent
+   * after max(4 ms, SRTT + 2·RTTVAR), doubling, at most 6 times; then the normal RTO rules apply.
+   * Duplicates are harmless (same sequence number: the agent drops or re-acks them, §5); resent
+   * messages give no RTT sample (Karn). Also armed again by each `attach()` after a resume.
+   */
+  expectNotReady(): void {
+    this.probeWanted = true;
+    this.startProbing(this.unacked.oldestSequence);
+  }
+
+  private startProbing(fromSequence: number): void {
+    this.probing = true;
+    this.probeFromSequence = fromSequence;
+    this.probesSent = 0;
+    this.scheduleProbe();
+  }
+
+  private stopProbing(): void {
+    this.probing = false;
+    this.probeTimer?.();
+    this.probeTimer = undefined;
+  }
+
+  /** Waits until the oldest unacknowledged message is due for an early resend. */
+  private scheduleProbe(): void {
+    if (!this.probing || this.probeTimer || this.closed) return;
+    const oldest = this.unacked.oldest();
+    if (!oldest || oldest.lastSentAt === undefined) return; // write() and transmit() call again
+    const due = oldest.lastSentAt + this.probeDelayMs() - this.scheduler.now();
+    this.probeTimer = this.scheduler.setTimeout(this.probe, Math.max(due, 0));
+  }
+
+  private probeDelayMs(): number {
+    const { roundTrip } = this;
+    const base = roundTrip.hasSample ? roundTrip.smoothedRoundTripMs + 2 * roundTrip.roundTripVariationMs : roundTrip.retransmissionTimeoutMs;
+    return Math.max(PROBE_FLOOR_MS, base) * 2 ** this.probesSent;
+  }
+
+  private readonly probe = (): void => {
+    this.probeTimer = undefined;
+    if (!this.probing || !this.sink || this.closed) return;
+    const oldest = this.unacked.oldest();
+    if (!oldest || oldest.lastSentAt === undefined) return;
+    if (this.scheduler.now() - oldest.lastSentAt >= this.probeDelayMs()) {
+      oldest.probed = true;
+      this.stats.retransmissions++;
+      this.transmit(oldest);
+      if (++this.probesSent >= PROBE_LIMIT) {
+        this.probing = false;
+        return;
+      }
+    }
+    this.scheduleProbe();
+  };
 
   /** The socket is gone; keep buffering until the next `attach()`. */
   detach(): void {
     this.sink = undefined;
+    this.probeTimer?.();
+    this.probeTimer = undefined;
   }
 
   get isAttached(): boolean {
@@ -181,6 +260,7 @@ export class ReliableStream {
     this.stats.messagesSent++;
     this.stats.payloadBytesSent += payload.length;
     this.transmit(entry);
+    if (this.probing && !this.probeTimer) this.scheduleProbe();
     const hasRoom = this.unacked.size < this.options.windowMessages;
     if (!hasRoom) this.windowWasFull = true;
     return hasRoom;
@@ -246,6 +326,7 @@ export class ReliableStream {
     this.sink = undefined;
     this.stopTicking?.();
     this.stopTicking = undefined;
+    this.stopProbing();
     this.notifyAcknowledged();
   }
 
@@ -308,9 +389,10 @@ export class ReliableStream {
     const entry = this.unacked.get(sequence);
     if (!entry) return; // unknown or already acknowledged: ignore (docs/protocol.md §5)
     const now = this.scheduler.now();
-    if (entry.retransmissions === 0 && entry.lastSentAt !== undefined) {
+    if (entry.retransmissions === 0 && !entry.probed && entry.lastSentAt !== undefined) {
       this.roundTrip.sample(now - entry.lastSentAt); // Karn: only unambiguous samples
     }
+    if (this.probing && sequence >= this.probeFromSequence) this.stopProbing(); // the peer is ready
     this.unacked.delete(sequence);
     this.framePool.give(entry);
     this.lastProgressAt = now;
