@@ -46,14 +46,15 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Serialises one message; the digest is SHA-256 of the payload, also when empty (docs/protocol.md §4.2).
- * With `into`, the frame is written at its start and returned as a view of it (no new buffer);
+ * With `into`, the frame is written at its start and returned as a view of it, or as `into` itself when it fits exactly (no new buffer);
  * `into` must hold at least `encodedFrameLength(input.payload.length)` bytes.
  */
 export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   const { payload } = input;
   const length = encodedFrameLength(payload.length);
   if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit in ${into.length} bytes`);
-  const frame = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  // A full-size pooled buffer is used as it is: no view to allocate per frame.
+  const frame = into ? (into.length === length ? into : into.subarray(0, length)) : Buffer.allocUnsafe(length);
   frame.writeUInt32BE(HEADER_LENGTH, Offset.headerLength);
   // MessageType is space-padded, never NUL-padded (docs/protocol.md pitfall 2).
   frame.fill(0x20, Offset.messageType, Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH);
