@@ -134,6 +134,8 @@ export class ReliableStream {
   private probeFromSequence = 0;
   private probesSent = 0;
   private probeTimer: Cancel | undefined;
+  /** Unacknowledged messages sent more than once (resent or probed); see `tick()`. */
+  private resentUnacked = 0;
 
   private lastProgressAt: number;
   private stopTicking: Cancel | undefined;
@@ -180,7 +182,7 @@ export class ReliableStream {
    */
   expectNotReady(): void {
     this.probeWanted = true;
-    this.startProbing(this.unacked.oldestSequence);
+    this.startProbing(this.nextSequence);
   }
 
   private startProbing(fromSequence: number): void {
@@ -217,6 +219,7 @@ export class ReliableStream {
     const oldest = this.unacked.oldest();
     if (!oldest || oldest.lastSentAt === undefined) return;
     if (this.scheduler.now() - oldest.lastSentAt >= this.probeDelayMs()) {
+      this.markResent(oldest);
       oldest.probed = true;
       this.stats.retransmissions++;
       this.transmit(oldest);
@@ -394,6 +397,7 @@ export class ReliableStream {
     }
     if (this.probing && sequence >= this.probeFromSequence) this.stopProbing(); // the peer is ready
     this.unacked.delete(sequence);
+    if (entry.retransmissions > 0 || entry.probed) this.resentUnacked--;
     this.framePool.give(entry);
     this.lastProgressAt = now;
     if (this.unacked.size === 0) this.notifyAcknowledged();
@@ -417,7 +421,15 @@ export class ReliableStream {
     this.sink.sendFrame(entry.length === entry.buffer.length ? entry.buffer : entry.buffer.subarray(0, entry.length));
   }
 
-  /** Resends every expired message; each resend doubles that message's own timeout. */
+  /**
+   * Resends every expired message; each resend doubles that message's own timeout.
+   *
+   * Messages sent only once went out in sequence order (write, or all at once on attach), so
+   * their send times rise with the sequence number and they share one timeout: after the first
+   * of them that has not expired, none later has either. The scan stops there once it has also
+   * passed every message sent more than once: a tick during a bulk transfer looks at one message,
+   * not at the whole window.
+   */
   private tick(): void {
     if (!this.sink || this.unacked.size === 0) {
       this.lastProgressAt = this.scheduler.now();
@@ -429,17 +441,28 @@ export class ReliableStream {
       return;
     }
     const baseTimeout = this.roundTrip.retransmissionTimeoutMs;
-    this.unacked.forEach((entry) => {
+    let resentAhead = this.resentUnacked;
+    this.unacked.forEachWhile((entry) => {
       if (entry.lastSentAt === undefined) {
         this.transmit(entry);
-        return;
+        return true;
       }
+      const sentOnce = entry.retransmissions === 0 && !entry.probed;
+      if (!sentOnce) resentAhead--;
       const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), this.options.maxRetransmissionTimeoutMs);
       if (now - entry.lastSentAt >= backoff) {
+        this.markResent(entry);
         entry.retransmissions++;
         this.stats.retransmissions++;
         this.transmit(entry);
+        return true;
       }
+      return !sentOnce || resentAhead > 0;
     });
+  }
+
+  /** Counts `entry` among the messages sent more than once, before its first resend. */
+  private markResent(entry: OutgoingFrame): void {
+    if (entry.retransmissions === 0 && !entry.probed) this.resentUnacked++;
   }
 }

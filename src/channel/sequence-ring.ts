@@ -69,6 +69,14 @@ export class SequenceRing<T> {
     }
   }
 
+  /** Like `forEach`, but stops at the first value for which `visit` returns false. */
+  forEachWhile(visit: (value: T) => boolean): void {
+    for (let sequence = this.first; sequence < this.next; sequence++) {
+      const value = this.slots[sequence & this.mask];
+      if (value !== undefined && !visit(value)) return;
+    }
+  }
+
   private grow(): void {
     const larger = new Array<T | undefined>(this.slots.length * 2).fill(undefined);
     const mask = larger.length - 1;

@@ -43,6 +43,13 @@ describe('MaskedFrameEncoder', () => {
     }
   });
 
+  it('frames handed out stay intact while later ones are encoded (across slabs)', () => {
+    const encoder = new MaskedFrameEncoder();
+    const payloads = Array.from({ length: 600 }, (_, i) => randomBytes([1144, 270, 40, 5000][i % 4]!));
+    const frames = payloads.map((payload) => encoder.encode(payload));
+    frames.forEach((frame, i) => assert.ok(parseClientFrame(frame).payload.equals(payloads[i]!), `frame ${i}`));
+  });
+
   it('draws a fresh random key for every frame (RFC 6455 §5.3), across refills of its pool', () => {
     const encoder = new MaskedFrameEncoder();
     const keys = new Set<string>();
