@@ -1,5 +1,6 @@
 import { HeaderFlag, MessageType, PAYLOAD_OFFSET, PayloadType } from './constants.js';
 import { encodedFrameLength, encodeFrame } from './frame.js';
+import { writeLatin1 } from './latin1.js';
 import { MESSAGE_ID_TEXT_LENGTH, writeMessageIdText } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
@@ -34,16 +35,16 @@ function decimalDigits(value: number): number {
  */
 function writeAcknowledgement(target: Buffer, offset: number, messageType: string, messageId: Buffer, sequenceNumber: number): number {
   let at = offset;
-  at += target.write(OPEN_TYPE, at, 'latin1');
-  at += target.write(messageType, at, 'latin1');
-  at += target.write(OPEN_ID, at, 'latin1');
+  at += writeLatin1(target, at, OPEN_TYPE);
+  at += writeLatin1(target, at, messageType);
+  at += writeLatin1(target, at, OPEN_ID);
   writeMessageIdText(target, at, messageId);
   at += MESSAGE_ID_TEXT_LENGTH;
-  at += target.write(OPEN_SEQUENCE, at, 'latin1');
+  at += writeLatin1(target, at, OPEN_SEQUENCE);
   const end = at + decimalDigits(sequenceNumber);
   for (let rest = sequenceNumber, digit = end - 1; digit >= at; digit--, rest = Math.floor(rest / 10)) target[digit] = 0x30 + (rest % 10);
   at = end;
-  at += target.write(CLOSE, at, 'latin1');
+  at += writeLatin1(target, at, CLOSE);
   return at - offset;
 }
 

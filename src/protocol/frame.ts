@@ -7,6 +7,7 @@ import {
   PAYLOAD_OFFSET,
   SCHEMA_VERSION,
 } from './constants.js';
+import { writeLatin1 } from './latin1.js';
 import { readMessageId, writeMessageId, writeRandomMessageId } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
 
@@ -57,18 +58,18 @@ export function encodeFrame(input: FrameInput, into?: Buffer): Buffer {
   const frame = into ? (into.length === length ? into : into.subarray(0, length)) : Buffer.allocUnsafe(length);
   frame.writeUInt32BE(HEADER_LENGTH, Offset.headerLength);
   // MessageType is space-padded, never NUL-padded (docs/protocol.md pitfall 2).
-  frame.fill(0x20, Offset.messageType, Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH);
   if (input.messageType.length > MESSAGE_TYPE_FIELD_LENGTH) {
     throw new RangeError(`message type longer than ${MESSAGE_TYPE_FIELD_LENGTH} bytes: ${input.messageType}`);
   }
-  frame.write(input.messageType, Offset.messageType, 'latin1');
+  const typeEnd = Offset.messageType + writeLatin1(frame, Offset.messageType, input.messageType);
+  for (let at = typeEnd; at < Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH; at++) frame[at] = 0x20;
   frame.writeUInt32BE(input.schemaVersion ?? SCHEMA_VERSION, Offset.schemaVersion);
   writeUint64(frame, Offset.createdDate, input.createdDate ?? Date.now());
   writeUint64(frame, Offset.sequenceNumber, input.sequenceNumber);
   writeUint64(frame, Offset.flags, input.flags);
   if (input.messageId) writeMessageId(frame, input.messageId);
   else writeRandomMessageId(frame);
-  frame.write(sha256(payload), Offset.payloadDigest, 32, 'latin1');
+  writeLatin1(frame, Offset.payloadDigest, sha256(payload));
   frame.writeUInt32BE(input.payloadType, Offset.payloadType);
   frame.writeUInt32BE(payload.length, Offset.payloadLength);
   // The payload may already be in place (encodeAcknowledgeFrame writes it there first).

@@ -39,7 +39,7 @@ export function writeRandomMessageId(frame: Buffer): void {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  pool.copy(frame, Offset.messageId, poolOffset, poolOffset + MESSAGE_ID_LENGTH);
+  for (let i = 0; i < MESSAGE_ID_LENGTH; i++) frame[Offset.messageId + i] = pool[poolOffset + i]!; // cheaper than copy() for 16 bytes
   poolOffset += MESSAGE_ID_LENGTH;
   // On the wire the canonical bytes 8..15 come first (docs/protocol.md §4.5).
   frame[Offset.messageId + 8 + 6] = (frame[Offset.messageId + 8 + 6]! & 0x0f) | 0x40; // version 4
