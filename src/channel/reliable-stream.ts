@@ -1,4 +1,5 @@
 import {
+  acknowledgedSequenceOfFrame,
   decodeAcknowledgement,
   decodeFrame,
   encodeAcknowledgeFrame,
@@ -291,6 +292,12 @@ export class ReliableStream {
   /** Feeds one websocket message from the peer. */
   receive(data: Buffer): void {
     if (this.closed) return;
+    // One acknowledgement per message sent: read in place when it is in the usual form.
+    const acknowledged = acknowledgedSequenceOfFrame(data);
+    if (acknowledged >= 0) {
+      this.acknowledged(acknowledged);
+      return;
+    }
     const decoded = decodeFrame(data);
     if (!decoded.ok) {
       this.stats.framesDropped++;
@@ -389,6 +396,10 @@ export class ReliableStream {
       }
       sequence = ack.value.acknowledgedSequenceNumber;
     }
+    this.acknowledged(sequence);
+  }
+
+  private acknowledged(sequence: number): void {
     const entry = this.unacked.get(sequence);
     if (!entry) return; // unknown or already acknowledged: ignore (docs/protocol.md §5)
     const now = this.scheduler.now();

@@ -1,5 +1,5 @@
 import { HeaderFlag, MessageType, PAYLOAD_OFFSET, PayloadType } from './constants.js';
-import { encodedFrameLength, encodeFrame } from './frame.js';
+import { encodedFrameLength, encodeFrame, isValidFrameOfType } from './frame.js';
 import { writeLatin1 } from './latin1.js';
 import { MESSAGE_ID_TEXT_LENGTH, writeMessageIdText } from './message-id.js';
 import { ok, protocolError, type Result } from './protocol-error.js';
@@ -95,7 +95,22 @@ const MAX_FAST_DIGITS = 15;
  * sign, fraction, exponent or leading zero, and `true` or `false`. It runs once per message sent.
  */
 export function fastAcknowledgedSequenceNumber(payload: Buffer): number {
-  let at = expectBytes(payload, 0, OPEN_TYPE_BYTES);
+  return fastSequenceAt(payload, 0);
+}
+
+/**
+ * The acknowledged sequence number of a whole `acknowledge` frame that `decodeFrame` accepts and
+ * whose payload is in the compact form (see `fastAcknowledgedSequenceNumber`), read in place;
+ * -1 for any other frame, which then goes through `decodeFrame` and `decodeAcknowledgement`.
+ */
+export function acknowledgedSequenceOfFrame(data: Buffer): number {
+  if (!isValidFrameOfType(data, MessageType.acknowledge)) return -1;
+  return fastSequenceAt(data, PAYLOAD_OFFSET);
+}
+
+/** `fastAcknowledgedSequenceNumber` of the document from `start` to the end of `payload`. */
+function fastSequenceAt(payload: Buffer, start: number): number {
+  let at = expectBytes(payload, start, OPEN_TYPE_BYTES);
   at = skipPlainString(payload, at);
   at = expectBytes(payload, at, OPEN_ID_BYTES);
   at = skipPlainString(payload, at);

@@ -140,6 +140,27 @@ export function decodeFrame(data: Buffer): Result<Frame> {
   return ok(frame);
 }
 
+/**
+ * Whether `decodeFrame(data)` would accept `data` with MessageType `type` (a lowercase ASCII
+ * name), checked in place: no Frame, no strings, no views. For the hot path of acknowledgements,
+ * one per message sent; anything else still goes through `decodeFrame`.
+ */
+export function isValidFrameOfType(data: Buffer, type: string): boolean {
+  if (data.length < PAYLOAD_OFFSET) return false;
+  for (let i = 0; i < type.length; i++) if (data[Offset.messageType + i] !== type.charCodeAt(i)) return false;
+  for (let at = Offset.messageType + type.length; at < Offset.messageType + MESSAGE_TYPE_FIELD_LENGTH; at++) {
+    const byte = data[at]!;
+    // The padding readMessageType trims.
+    if (byte !== 0x00 && byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  if (data.readUInt32BE(Offset.headerLength) !== HEADER_LENGTH) return false;
+  const payloadLength = data.readUInt32BE(Offset.payloadLength);
+  if (payloadLength !== data.length - PAYLOAD_OFFSET) return false;
+  if (data.readUInt32BE(Offset.createdDate) === 0 && data.readUInt32BE(Offset.createdDate + 4) === 0) return false;
+  if (data.readUInt32BE(Offset.sequenceNumber) >= 0x20_0000) return false;
+  return payloadLength === 0 || digestMatches(data);
+}
+
 function digestMatches(data: Buffer): boolean {
   const actual = sha256(data.subarray(PAYLOAD_OFFSET));
   for (let i = 0; i < 32; i++) if (actual.charCodeAt(i) !== data[Offset.payloadDigest + i]) return false;

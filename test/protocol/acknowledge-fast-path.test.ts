@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
+  acknowledgedSequenceOfFrame,
   decodeAcknowledgement,
+  encodeAcknowledgeFrame,
   decodeFrame,
   encodeAcknowledgement,
   encodeFrame,
@@ -85,6 +87,50 @@ describe('acknowledgement fast path (no JSON.parse for the compact form)', () =>
       assert.equal(quick, slow.value.acknowledgedSequenceNumber, doc.toString('latin1'));
     }
     assert.ok(fastAnswers > 1000, `the mutations left enough documents in the fast form (${fastAnswers})`);
+  });
+});
+
+/** What the general path makes of a whole frame: decodeFrame, then decodeAcknowledgement; -1 when either refuses it or it is no acknowledge. */
+function slowFrameSequence(data: Buffer): number {
+  const frame = decodeFrame(data);
+  if (!frame.ok || frame.value.messageType !== 'acknowledge') return -1;
+  const ack = decodeAcknowledgement(frame.value.payload);
+  return ack.ok ? ack.value.acknowledgedSequenceNumber : -1;
+}
+
+describe('acknowledge frames read in place', () => {
+  it('reads the acknowledge frames we and Go write, and no stream message', () => {
+    for (const sequenceNumber of [0, 5, 70_000, 999_999_999_999_999]) {
+      const frame = encodeAcknowledgeFrame({ messageType: 'input_stream_data', messageId: randomMessageId(), sequenceNumber });
+      assert.equal(acknowledgedSequenceOfFrame(frame), sequenceNumber);
+      assert.equal(slowFrameSequence(frame), sequenceNumber);
+    }
+    const data = encodeFrame({ messageType: 'output_stream_data', sequenceNumber: 3, flags: 0, payloadType: PayloadType.output, payload: Buffer.from(goDocument('3')) });
+    assert.equal(acknowledgedSequenceOfFrame(data), -1, 'a stream message that looks like an ack is none');
+  });
+
+  it('never disagrees with decodeFrame + decodeAcknowledgement (random mutations of header and payload)', () => {
+    const base = encodeAcknowledgeFrame({ messageType: 'input_stream_data', messageId: randomMessageId(), sequenceNumber: 4242 });
+    let fastAnswers = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const frame = Buffer.from(base);
+      const random = randomBytes(6);
+      const edits = 1 + (round % 3);
+      for (let e = 0; e < edits; e++) {
+        // Mostly the header (lengths, type padding, dates, digest), sometimes the payload.
+        const where = random[e * 2]! < 180 ? random[e * 2]! % 120 : 120 + (random[e * 2]! % (frame.length - 120));
+        frame[where] = random[e * 2 + 1]! < 128 ? [0x00, 0x20, 0x09, 0x61, 0x30, 0x7d][random[e * 2 + 1]! % 6]! : random[e * 2 + 1]!;
+      }
+      const quick = acknowledgedSequenceOfFrame(frame);
+      if (quick === -1) continue;
+      fastAnswers++;
+      assert.equal(quick, slowFrameSequence(frame), frame.toString('hex'));
+    }
+    // Edits that keep a frame valid: padding bytes of the type field, date and id bytes.
+    assert.ok(fastAnswers > 500, `enough mutated frames stayed valid (${fastAnswers})`);
+    // And the truncated and extended ones.
+    assert.equal(acknowledgedSequenceOfFrame(base.subarray(0, base.length - 1)), -1);
+    assert.equal(acknowledgedSequenceOfFrame(Buffer.concat([base, Buffer.from(' ')])), -1);
   });
 });
 
