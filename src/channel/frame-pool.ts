@@ -6,6 +6,8 @@ export interface OutgoingFrame {
   /** Scheduler time of the latest transmission; undefined while never sent. */
   lastSentAt: number | undefined;
   retransmissions: number;
+  /** Resent early while the peer might not be ready (see `ReliableStream.expectNotReady`). */
+  probed: boolean;
   /** True if the record goes back to the pool once acknowledged. */
   readonly pooled: boolean;
 }
@@ -32,13 +34,14 @@ export class FramePool {
   /** A record whose buffer holds at least `length` bytes; pooled when `length` fits `frameBytes`. */
   take(length: number): OutgoingFrame {
     if (length > this.frameBytes) {
-      return { buffer: Buffer.allocUnsafe(length), length, lastSentAt: undefined, retransmissions: 0, pooled: false };
+      return { buffer: Buffer.allocUnsafe(length), length, lastSentAt: undefined, retransmissions: 0, probed: false, pooled: false };
     }
     if (this.free.length === 0) this.growSlab();
     const frame = this.free.pop()!;
     frame.length = length;
     frame.lastSentAt = undefined;
     frame.retransmissions = 0;
+    frame.probed = false;
     return frame;
   }
 
@@ -51,7 +54,7 @@ export class FramePool {
     const slab = Buffer.allocUnsafeSlow(this.frameBytes * this.framesPerSlab);
     for (let i = this.framesPerSlab - 1; i >= 0; i--) {
       const buffer = slab.subarray(i * this.frameBytes, (i + 1) * this.frameBytes);
-      this.free.push({ buffer, length: 0, lastSentAt: undefined, retransmissions: 0, pooled: true });
+      this.free.push({ buffer, length: 0, lastSentAt: undefined, retransmissions: 0, probed: false, pooled: true });
     }
   }
 }

@@ -1,12 +1,13 @@
 import {
+  acknowledgedSequenceOfFrame,
   decodeAcknowledgement,
   decodeFrame,
   encodeAcknowledgeFrame,
   encodedFrameLength,
   encodeFrame,
+  fastAcknowledgedSequenceNumber,
   HeaderFlag,
   MessageType,
-  randomMessageId,
   STREAM_CHUNK_SIZE,
   type Frame,
   type ProtocolError,
@@ -16,6 +17,11 @@ import { RoundTripEstimator } from './round-trip-estimator.js';
 import { SequenceRing } from './sequence-ring.js';
 import type { Cancel, Scheduler } from '../scheduler.js';
 
+/** Shortest wait before an early resend while the peer may not be ready (see `expectNotReady`). */
+const PROBE_FLOOR_MS = 4;
+/** Early resends of one message before the normal RTO rules take over again. */
+const PROBE_LIMIT = 6;
+
 /** Where frames go: the live websocket, or nothing while there is none. */
 export interface FrameSink {
   /**
@@ -23,8 +29,8 @@ export interface FrameSink {
    * full socket, corked for a batch): the stream never changes a buffer it handed over while that
    * can still be queued. Stream frames come from reusable buffers that go back to the pool only
    * once the peer has acknowledged them, that is after the peer has read a copy, so no queue still
-   * holds them; every acknowledgement is encoded into a buffer of its own. (Relying on ws to copy
-   * each client frame to mask it is not enough: ws skips the copy when the random mask is zero.)
+   * holds them; every acknowledgement is encoded into a buffer of its own. (The websocket sink
+   * happens to copy each frame while masking it; this contract does not rely on that.)
    */
   sendFrame(frame: Buffer): void;
   /** Stop / restart reading from the peer (TCP back-pressure on the websocket; see `pauseReading`). */
@@ -120,6 +126,18 @@ export class ReliableStream {
     framesDropped: 0,
   };
 
+  /**
+   * Early resends (see `expectNotReady`): on while no message from `probeFromSequence` on has been
+   * acknowledged; `probeTimer` is the pending one, `probesSent` how many went out so far.
+   */
+  private probing = false;
+  private probeWanted = false;
+  private probeFromSequence = 0;
+  private probesSent = 0;
+  private probeTimer: Cancel | undefined;
+  /** Unacknowledged messages sent more than once (resent or probed); see `tick()`. */
+  private resentUnacked = 0;
+
   private lastProgressAt: number;
   private stopTicking: Cancel | undefined;
   private closed = false;
@@ -145,15 +163,80 @@ export class ReliableStream {
 
   /** A socket is ready: send what the peer has not acknowledged yet, in order. */
   attach(sink: FrameSink): void {
+    const resumed = this.probeWanted;
     this.sink = sink;
     if (this.readingPaused) sink.pauseIncoming?.();
     this.lastProgressAt = this.scheduler.now();
     this.unacked.forEach((entry) => this.transmit(entry));
+    // After a resume the far side may again take a moment before it takes data.
+    if (resumed) this.startProbing(this.unacked.oldestSequence);
   }
+
+  /**
+   * The peer may leave the next messages unacknowledged for a while without losing anything: the
+   * agent answers "not ready" (no ack) until it has dialled the destination (docs/protocol.md §10.2),
+   * and then the first data message would wait a whole RTO (100–200 ms) for its resend. Until a
+   * message written from now on is acknowledged, the oldest unacknowledged message is resent
+   * after max(4 ms, SRTT + 2·RTTVAR), doubling, at most 6 times; then the normal RTO rules apply.
+   * Duplicates are harmless (same sequence number: the agent drops or re-acks them, §5); resent
+   * messages give no RTT sample (Karn). Also armed again by each `attach()` after a resume.
+   */
+  expectNotReady(): void {
+    this.probeWanted = true;
+    this.startProbing(this.nextSequence);
+  }
+
+  private startProbing(fromSequence: number): void {
+    this.probing = true;
+    this.probeFromSequence = fromSequence;
+    this.probesSent = 0;
+    this.scheduleProbe();
+  }
+
+  private stopProbing(): void {
+    this.probing = false;
+    this.probeTimer?.();
+    this.probeTimer = undefined;
+  }
+
+  /** Waits until the oldest unacknowledged message is due for an early resend. */
+  private scheduleProbe(): void {
+    if (!this.probing || this.probeTimer || this.closed) return;
+    const oldest = this.unacked.oldest();
+    if (!oldest || oldest.lastSentAt === undefined) return; // write() and transmit() call again
+    const due = oldest.lastSentAt + this.probeDelayMs() - this.scheduler.now();
+    this.probeTimer = this.scheduler.setTimeout(this.probe, Math.max(due, 0));
+  }
+
+  private probeDelayMs(): number {
+    const { roundTrip } = this;
+    const base = roundTrip.hasSample ? roundTrip.smoothedRoundTripMs + 2 * roundTrip.roundTripVariationMs : roundTrip.retransmissionTimeoutMs;
+    return Math.max(PROBE_FLOOR_MS, base) * 2 ** this.probesSent;
+  }
+
+  private readonly probe = (): void => {
+    this.probeTimer = undefined;
+    if (!this.probing || !this.sink || this.closed) return;
+    const oldest = this.unacked.oldest();
+    if (!oldest || oldest.lastSentAt === undefined) return;
+    if (this.scheduler.now() - oldest.lastSentAt >= this.probeDelayMs()) {
+      this.markResent(oldest);
+      oldest.probed = true;
+      this.stats.retransmissions++;
+      this.transmit(oldest);
+      if (++this.probesSent >= PROBE_LIMIT) {
+        this.probing = false;
+        return;
+      }
+    }
+    this.scheduleProbe();
+  };
 
   /** The socket is gone; keep buffering until the next `attach()`. */
   detach(): void {
     this.sink = undefined;
+    this.probeTimer?.();
+    this.probeTimer = undefined;
   }
 
   get isAttached(): boolean {
@@ -171,7 +254,6 @@ export class ReliableStream {
         messageType: this.options.outgoingMessageType,
         sequenceNumber: this.nextSequence,
         flags: this.nextSequence === 0 ? HeaderFlag.syn : HeaderFlag.none,
-        messageId: randomMessageId(),
         payloadType,
         payload,
       },
@@ -182,6 +264,7 @@ export class ReliableStream {
     this.stats.messagesSent++;
     this.stats.payloadBytesSent += payload.length;
     this.transmit(entry);
+    if (this.probing && !this.probeTimer) this.scheduleProbe();
     const hasRoom = this.unacked.size < this.options.windowMessages;
     if (!hasRoom) this.windowWasFull = true;
     return hasRoom;
@@ -209,6 +292,12 @@ export class ReliableStream {
   /** Feeds one websocket message from the peer. */
   receive(data: Buffer): void {
     if (this.closed) return;
+    // One acknowledgement per message sent: read in place when it is in the usual form.
+    const acknowledged = acknowledgedSequenceOfFrame(data);
+    if (acknowledged >= 0) {
+      this.acknowledged(acknowledged);
+      return;
+    }
     const decoded = decodeFrame(data);
     if (!decoded.ok) {
       this.stats.framesDropped++;
@@ -247,6 +336,7 @@ export class ReliableStream {
     this.sink = undefined;
     this.stopTicking?.();
     this.stopTicking = undefined;
+    this.stopProbing();
     this.notifyAcknowledged();
   }
 
@@ -297,19 +387,28 @@ export class ReliableStream {
   }
 
   private receiveAcknowledgement(frame: Frame): void {
-    const ack = decodeAcknowledgement(frame.payload);
-    if (!ack.ok) {
-      this.handler.onProtocolError(ack.error);
-      return;
+    let sequence = fastAcknowledgedSequenceNumber(frame.payload);
+    if (sequence < 0) {
+      const ack = decodeAcknowledgement(frame.payload);
+      if (!ack.ok) {
+        this.handler.onProtocolError(ack.error);
+        return;
+      }
+      sequence = ack.value.acknowledgedSequenceNumber;
     }
-    const sequence = ack.value.acknowledgedSequenceNumber;
+    this.acknowledged(sequence);
+  }
+
+  private acknowledged(sequence: number): void {
     const entry = this.unacked.get(sequence);
     if (!entry) return; // unknown or already acknowledged: ignore (docs/protocol.md §5)
     const now = this.scheduler.now();
-    if (entry.retransmissions === 0 && entry.lastSentAt !== undefined) {
+    if (entry.retransmissions === 0 && !entry.probed && entry.lastSentAt !== undefined) {
       this.roundTrip.sample(now - entry.lastSentAt); // Karn: only unambiguous samples
     }
+    if (this.probing && sequence >= this.probeFromSequence) this.stopProbing(); // the peer is ready
     this.unacked.delete(sequence);
+    if (entry.retransmissions > 0 || entry.probed) this.resentUnacked--;
     this.framePool.give(entry);
     this.lastProgressAt = now;
     if (this.unacked.size === 0) this.notifyAcknowledged();
@@ -333,7 +432,15 @@ export class ReliableStream {
     this.sink.sendFrame(entry.length === entry.buffer.length ? entry.buffer : entry.buffer.subarray(0, entry.length));
   }
 
-  /** Resends every expired message; each resend doubles that message's own timeout. */
+  /**
+   * Resends every expired message; each resend doubles that message's own timeout.
+   *
+   * Messages sent only once went out in sequence order (write, or all at once on attach), so
+   * their send times rise with the sequence number and they share one timeout: after the first
+   * of them that has not expired, none later has either. The scan stops there once it has also
+   * passed every message sent more than once: a tick during a bulk transfer looks at one message,
+   * not at the whole window.
+   */
   private tick(): void {
     if (!this.sink || this.unacked.size === 0) {
       this.lastProgressAt = this.scheduler.now();
@@ -345,17 +452,28 @@ export class ReliableStream {
       return;
     }
     const baseTimeout = this.roundTrip.retransmissionTimeoutMs;
-    this.unacked.forEach((entry) => {
+    let resentAhead = this.resentUnacked;
+    this.unacked.forEachWhile((entry) => {
       if (entry.lastSentAt === undefined) {
         this.transmit(entry);
-        return;
+        return true;
       }
+      const sentOnce = entry.retransmissions === 0 && !entry.probed;
+      if (!sentOnce) resentAhead--;
       const backoff = Math.min(baseTimeout * 2 ** Math.min(entry.retransmissions, 6), this.options.maxRetransmissionTimeoutMs);
       if (now - entry.lastSentAt >= backoff) {
+        this.markResent(entry);
         entry.retransmissions++;
         this.stats.retransmissions++;
         this.transmit(entry);
+        return true;
       }
+      return !sentOnce || resentAhead > 0;
     });
+  }
+
+  /** Counts `entry` among the messages sent more than once, before its first resend. */
+  private markResent(entry: OutgoingFrame): void {
+    if (entry.retransmissions === 0 && !entry.probed) this.resentUnacked++;
   }
 }

@@ -43,4 +43,13 @@ export class RoundTripEstimator {
   get smoothedRoundTripMs(): number {
     return this.smoothed;
   }
+
+  get roundTripVariationMs(): number {
+    return this.variation;
+  }
+
+  /** Whether any round trip has been measured yet. */
+  get hasSample(): boolean {
+    return this.sampled;
+  }
 }

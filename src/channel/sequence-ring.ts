@@ -51,11 +51,29 @@ export class SequenceRing<T> {
     return value;
   }
 
+  /** The value with the lowest sequence number, if any. */
+  oldest(): T | undefined {
+    return this.count === 0 ? undefined : this.slots[this.first & this.mask];
+  }
+
+  /** Sequence number of `oldest()`; the next sequence number when empty. */
+  get oldestSequence(): number {
+    return this.count === 0 ? this.next : this.first;
+  }
+
   /** Calls `visit` for each value, lowest sequence number first. */
   forEach(visit: (value: T) => void): void {
     for (let sequence = this.first; sequence < this.next; sequence++) {
       const value = this.slots[sequence & this.mask];
       if (value !== undefined) visit(value);
+    }
+  }
+
+  /** Like `forEach`, but stops at the first value for which `visit` returns false. */
+  forEachWhile(visit: (value: T) => boolean): void {
+    for (let sequence = this.first; sequence < this.next; sequence++) {
+      const value = this.slots[sequence & this.mask];
+      if (value !== undefined && !visit(value)) return;
     }
   }
 

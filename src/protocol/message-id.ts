@@ -30,6 +30,22 @@ export function randomMessageId(): Buffer {
   return id;
 }
 
+/**
+ * Writes a fresh random v4 id straight into a frame's MessageId field (as `writeMessageId` would
+ * write `randomMessageId()`), without a Buffer of its own: one per outgoing frame.
+ */
+export function writeRandomMessageId(frame: Buffer): void {
+  if (poolOffset + MESSAGE_ID_LENGTH > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  for (let i = 0; i < MESSAGE_ID_LENGTH; i++) frame[Offset.messageId + i] = pool[poolOffset + i]!; // cheaper than copy() for 16 bytes
+  poolOffset += MESSAGE_ID_LENGTH;
+  // On the wire the canonical bytes 8..15 come first (docs/protocol.md §4.5).
+  frame[Offset.messageId + 8 + 6] = (frame[Offset.messageId + 8 + 6]! & 0x0f) | 0x40; // version 4
+  frame[Offset.messageId] = (frame[Offset.messageId]! & 0x3f) | 0x80; // RFC 4122 variant
+}
+
 /** Writes a canonical id into a frame at the MessageId field, halves swapped. */
 export function writeMessageId(frame: Buffer, canonicalId: Buffer): void {
   canonicalId.copy(frame, Offset.messageId, 8, 16);

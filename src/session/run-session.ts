@@ -385,6 +385,9 @@ class SessionEngine implements ReliableStreamHandler {
     this.state = 'streaming';
     this.options.log.info(handshakeCompleted ? 'session handshake complete; streaming' : 'the agent started the session without a handshake; streaming');
     this.options.onPhase?.('handshake');
+    // The agent's plugin takes no data until it has dialled the destination or started the pty
+    // ("not ready", docs/protocol.md §10.2): resend the first data early rather than after an RTO.
+    this.stream?.expectNotReady();
     kind.start({ handshakeCompleted, customerMessage, agentVersion: this.agentVersion });
   }
 

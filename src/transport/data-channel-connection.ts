@@ -9,6 +9,7 @@ import { SsmProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { encodeOpenDataChannelInput } from '../protocol/open-data-channel.js';
 import type { Cancel, Scheduler } from '../scheduler.js';
+import { MaskedFrameEncoder } from './masked-frame-encoder.js';
 import { describeEndpoint, openWebSocket } from './open-websocket.js';
 import { signUpgradeHeaders } from './sign-upgrade.js';
 import { rewriteStreamUrl } from './stream-url.js';
@@ -27,6 +28,8 @@ export interface FrameReceiver {
   attach(sink: FrameSink): void;
   /** The socket is gone; a reconnect may follow. */
   detach(): void;
+  /** Messages sent and not acknowledged yet: many means a bulk upload, whose acks can wait a moment. */
+  readonly unackedCount?: number;
 }
 
 export interface ConnectionEvents {
@@ -74,6 +77,11 @@ export interface DataChannelConnectionOptions {
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
 
+/** See `gatherAcks`: reads smaller than this, while at least this many messages are unacked, pause reading this long. */
+const GATHER_BELOW_BYTES = 8 * 1024;
+const GATHER_FROM_UNACKED = 64;
+const GATHER_MS = 1;
+
 /**
  * The websocket side of one session (AWS's "data channel"): dial with a SigV4-signed upgrade,
  * send OpenDataChannelInput (docs/protocol.md §3.2), keep the socket alive with pings, and when it drops,
@@ -94,6 +102,9 @@ export class DataChannelConnection implements FrameSink {
   private readonly closing = new AbortController();
   /** The TCP socket corked for this turn's frames (see `batchThisTurn`). */
   private corked: Duplex | undefined;
+  private readonly encoder = new MaskedFrameEncoder();
+  /** Reading is held for a moment to let acknowledgements gather (see `gatherAcks`). */
+  private readsHeld = false;
 
   constructor(private readonly options: DataChannelConnectionOptions) {
     this.access = options.access;
@@ -119,24 +130,33 @@ export class DataChannelConnection implements FrameSink {
     this.adopt(socket);
   }
 
+  /**
+   * Frames go onto the TCP socket under ws, masked by our own encoder (masked-frame-encoder.ts:
+   * ws's JavaScript masker was a fifth of an upload's CPU). That keeps their order with what ws
+   * itself sends (OpenDataChannelInput, pings, close): ws writes synchronously as long as it
+   * compresses nothing (perMessageDeflate is off) and sends no Blob, so neither of us queues.
+   */
   sendFrame(frame: Buffer): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== socket.OPEN) return;
-    this.batchThisTurn(socket);
-    socket.send(frame);
+    const raw = rawSocketOf(socket);
+    if (!raw) {
+      socket.send(frame); // not where ws 8 keeps it: let ws frame it
+      return;
+    }
+    if (raw.destroyed) return; // ws is about to report the close; the stream resends
+    this.batchThisTurn(raw);
+    raw.write(this.encoder.encode(frame));
   }
 
   /**
    * One write syscall per turn of the event loop instead of one per frame: the TCP socket under
    * the websocket is corked at the first frame of a turn and uncorked once the turn's synchronous
    * work is done (a microtask), so the frames and acks of one stdin chunk or one socket read leave
-   * together. ws corks and uncorks around each frame itself; corks nest, so nothing leaves before
-   * ours is undone. The buffers wait uncopied until then, which FrameSink allows.
+   * together. Corks nest (ws corks around its own frames), so nothing leaves before ours is undone.
    */
-  private batchThisTurn(socket: WebSocket): void {
+  private batchThisTurn(raw: Duplex): void {
     if (this.corked) return;
-    const raw = (socket as unknown as { _socket?: Duplex | null })._socket;
-    if (!raw || raw.destroyed) return;
     raw.cork();
     this.corked = raw;
     queueMicrotask(this.uncork);
@@ -227,6 +247,7 @@ export class DataChannelConnection implements FrameSink {
     socket.on('pong', () => {
       this.lastHeardAt = scheduler.now();
     });
+    rawSocketOf(socket)?.on('data', (chunk: Buffer) => this.gatherAcks(socket, chunk));
     socket.on('error', (error) => log.debug(`websocket error: ${error.message}`));
     socket.on('close', (code, reason) => this.socketClosed(socket, code, reason.toString('utf8')));
     this.stopPinging = scheduler.setInterval(() => this.checkLiveness(socket), this.options.timeouts.pingIntervalMs);
@@ -234,6 +255,25 @@ export class DataChannelConnection implements FrameSink {
     if (this.incomingPaused) socket.pause();
     receiver.attach(this);
     this.options.events.onConnected?.();
+  }
+
+  /**
+   * During a bulk upload the agent acknowledges each 1 KiB message on its own, and a reader as
+   * quick as ours woke up for nearly every one: one poll, one read and one trip through ws per
+   * acknowledgement, the largest cost of an upload after the frames themselves. So after a small
+   * read while many messages are unacknowledged, reading pauses for ~1 ms and the acks that
+   * arrive meanwhile come in one read. Nothing waits that matters: the window is far from
+   * empty, and an interactive session (few messages in flight) is never held.
+   */
+  private gatherAcks(socket: WebSocket, chunk: Buffer): void {
+    if (chunk.length >= GATHER_BELOW_BYTES || this.readsHeld || this.incomingPaused) return;
+    if ((this.options.receiver.unackedCount ?? 0) < GATHER_FROM_UNACKED) return;
+    this.readsHeld = true;
+    socket.pause();
+    this.options.scheduler.setTimeout(() => {
+      this.readsHeld = false;
+      if (!this.incomingPaused && socket === this.socket) socket.resume();
+    }, GATHER_MS);
   }
 
   private checkLiveness(socket: WebSocket): void {
@@ -314,6 +354,11 @@ export class DataChannelConnection implements FrameSink {
     this.stopPinging?.();
     this.options.events.onFailure(error);
   }
+}
+
+/** The TCP (or TLS) socket under a ws WebSocket; ws keeps it in `_socket`. */
+function rawSocketOf(socket: WebSocket): Duplex | undefined {
+  return (socket as unknown as { _socket?: Duplex | null })._socket ?? undefined;
 }
 
 function sleep(scheduler: Scheduler, ms: number, signal: AbortSignal): Promise<void> {
