@@ -2,7 +2,8 @@
  * The bundle's entry for an executable with a V8 startup snapshot (scripts/build-binary.ts).
  *
  * Node runs this once, at build time, inside its snapshot builder: it loads the CLI and every
- * module `connect` uses (the AWS SDK, ws, yargs), lets their promises settle, and saves the heap.
+ * module a session command uses (src/cli/connect-modules.ts's list, yargs, shell and forward),
+ * lets their promises settle, and saves the heap.
  * The executable then starts from that heap and runs only the function registered below, so
  * none of those modules is parsed or evaluated at run time (README: Size and start-up).
  *
@@ -12,35 +13,23 @@
  * (scripts/snapshot-guards.ts).
  */
 import './snapshot-guards.js'; // first: before any module copies a random source
-import { setFlagsFromString, startupSnapshot } from 'node:v8';
+import { startupSnapshot } from 'node:v8';
+import { loadConnectModules } from '../src/cli/connect-modules.js';
 import { main } from '../src/cli/main.js';
 
-/** The modules `connect` (and the other session commands) load, evaluated into the heap. */
+/** What a session command loads, evaluated into the heap: connect's one list, every variant, and the other kinds. */
 async function loadSessionModules(): Promise<void> {
+  await loadConnectModules({ everyVariant: true, proxyAgents: false });
   await Promise.all([
-    import('../src/cli/commands/index.js'),
-    import('../src/cli/connect-main.js'),
-    import('../src/cli/session-setup.js'),
-    import('../src/cli/network-options.js'),
-    import('../src/aws/credentials.js'),
-    import('../src/aws/ssm-api.js'),
-    import('../src/network/network-agents.js'),
-    import('../src/session/websocket-connection.js'),
-    import('../src/session/run-session.js'),
-    import('../src/session/port-over-stdio.js'),
+    import('../src/cli/yargs-cli.js'),
     import('../src/cli/shell-main.js'),
     import('../src/cli/forward-main.js'),
     import('../src/session/forward/forward-kind.js'),
     import('../src/session/forward/local-listener.js'),
-    import('@aws-sdk/client-ssm'),
-    import('@aws-sdk/credential-providers'),
-    import('@smithy/core/config'),
   ]);
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
-  // V8 flags are not part of the heap: set again what src/cli/young-generation.ts sets.
-  setFlagsFromString('--semi-space-growth-factor=1');
   // In a single executable argv is [executable, executable, ...arguments].
   void main(process.argv.slice(2));
 });

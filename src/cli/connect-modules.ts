@@ -13,6 +13,8 @@ export interface ConnectModuleScope {
    * connect itself leaves them to the code that needs them.
    */
   everyVariant?: boolean;
+  /** With everyVariant: the HTTP(S) proxy agents too (default true). */
+  proxyAgents?: boolean;
 }
 
 export async function loadConnectModules(scope: ConnectModuleScope = {}): Promise<void> {
@@ -59,8 +61,10 @@ export async function loadConnectModules(scope: ConnectModuleScope = {}): Promis
     import('../aws/sso/ensure-token.js'),
     import('../aws/sso/open-browser.js'),
     import('../aws/sso/role-credential-cache.js'),
-    import('agent-base'),
-    import('https-proxy-agent'),
   ]);
   await Promise.all([portal.loadSsoClient(), oidc.loadOidcClient()]);
+  // The proxy agents subclass node:http's Agent when they load, which a startup snapshot cannot
+  // hold (scripts/snapshot-plugins.ts): the snapshot builder leaves them to the run that uses a proxy.
+  if (scope.proxyAgents === false) return;
+  await Promise.all([import('agent-base'), import('https-proxy-agent')]);
 }
