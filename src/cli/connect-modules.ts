@@ -1,8 +1,9 @@
 /**
  * Every module `connect` loads once its command line is checked, in one list: connect loads them
- * all at once before it reads a file (connect-main.ts), and the single executable's
- * startup-snapshot builder calls this same function so that exactly these are evaluated at build
- * time. The modules' own lazy `import()`s of the same files then find them loaded.
+ * all at once as soon as its AWS configuration is read and the SSM API connection is on its way
+ * (connect-main.ts, session-setup.ts), and the single executable's startup-snapshot builder calls
+ * this same function so that exactly these are evaluated at build time. The modules' own lazy
+ * `import()`s of the same files then find them loaded.
  */
 import { loadCommonJs } from '../aws/commonjs-package.js';
 
@@ -54,6 +55,7 @@ export async function loadConnectModules(scope: ConnectModuleScope = {}): Promis
     import('../log.js'),
     import('../scheduler.js'),
   ]);
+  await turn();
   if (!scope.everyVariant) return;
   const [portal, oidc] = await Promise.all([
     import('../aws/sso/portal-client.js'),
