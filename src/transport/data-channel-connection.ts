@@ -28,8 +28,6 @@ export interface FrameReceiver {
   attach(sink: FrameSink): void;
   /** The socket is gone; a reconnect may follow. */
   detach(): void;
-  /** Messages sent and not acknowledged yet: many means a bulk upload, whose acks can wait a moment. */
-  readonly unackedCount?: number;
 }
 
 export interface ConnectionEvents {
@@ -77,11 +75,6 @@ export interface DataChannelConnectionOptions {
 
 type State = 'idle' | 'open' | 'reconnecting' | 'closed';
 
-/** See `gatherAcks`: reads smaller than this, while at least this many messages are unacked, pause reading this long. */
-const GATHER_BELOW_BYTES = 8 * 1024;
-const GATHER_FROM_UNACKED = 64;
-const GATHER_MS = 1;
-
 /**
  * The websocket side of one session (AWS's "data channel"): dial with a SigV4-signed upgrade,
  * send OpenDataChannelInput (docs/protocol.md §3.2), keep the socket alive with pings, and when it drops,
@@ -103,8 +96,6 @@ export class DataChannelConnection implements FrameSink {
   /** The TCP socket corked for this turn's frames (see `batchThisTurn`). */
   private corked: Duplex | undefined;
   private readonly encoder = new MaskedFrameEncoder();
-  /** Reading is held for a moment to let acknowledgements gather (see `gatherAcks`). */
-  private readsHeld = false;
 
   constructor(private readonly options: DataChannelConnectionOptions) {
     this.access = options.access;
@@ -247,7 +238,6 @@ export class DataChannelConnection implements FrameSink {
     socket.on('pong', () => {
       this.lastHeardAt = scheduler.now();
     });
-    rawSocketOf(socket)?.on('data', (chunk: Buffer) => this.gatherAcks(socket, chunk));
     socket.on('error', (error) => log.debug(`websocket error: ${error.message}`));
     socket.on('close', (code, reason) => this.socketClosed(socket, code, reason.toString('utf8')));
     this.stopPinging = scheduler.setInterval(() => this.checkLiveness(socket), this.options.timeouts.pingIntervalMs);
@@ -255,25 +245,6 @@ export class DataChannelConnection implements FrameSink {
     if (this.incomingPaused) socket.pause();
     receiver.attach(this);
     this.options.events.onConnected?.();
-  }
-
-  /**
-   * During a bulk upload the agent acknowledges each 1 KiB message on its own, and a reader as
-   * quick as ours woke up for nearly every one: one poll, one read and one trip through ws per
-   * acknowledgement, the largest cost of an upload after the frames themselves. So after a small
-   * read while many messages are unacknowledged, reading pauses for ~1 ms and the acks that
-   * arrive meanwhile come in one read. Nothing waits that matters: the window is far from
-   * empty, and an interactive session (few messages in flight) is never held.
-   */
-  private gatherAcks(socket: WebSocket, chunk: Buffer): void {
-    if (chunk.length >= GATHER_BELOW_BYTES || this.readsHeld || this.incomingPaused) return;
-    if ((this.options.receiver.unackedCount ?? 0) < GATHER_FROM_UNACKED) return;
-    this.readsHeld = true;
-    socket.pause();
-    this.options.scheduler.setTimeout(() => {
-      this.readsHeld = false;
-      if (!this.incomingPaused && socket === this.socket) socket.resume();
-    }, GATHER_MS);
   }
 
   private checkLiveness(socket: WebSocket): void {

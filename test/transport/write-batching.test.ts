@@ -45,7 +45,8 @@ describe('DataChannelConnection write batching', () => {
         writes++;
         return write.apply(this, args);
       };
-      const frames = Array.from({ length: 50 }, (_, i) => Buffer.alloc(1144, i));
+      // Across slabs of the encoder, with a frame too large for one in the middle.
+      const frames = Array.from({ length: 50 }, (_, i) => Buffer.alloc(i === 25 ? 20_000 : 1144 + (i % 5), i));
       for (const frame of frames) sink.sendFrame(frame);
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(writes, 1, 'one write for the turn');
@@ -53,6 +54,47 @@ describe('DataChannelConnection write batching', () => {
       received.forEach((frame, i) => assert.ok(frame.equals(frames[i]!), `frame ${i} intact and in order`));
     } finally {
       await connection.close(300);
+      server.close();
+    }
+  });
+
+  it('frames sent in the turn that closes the connection reach the peer before the close frame', { timeout: 10_000 }, async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const events: string[] = [];
+    const closed = new Promise<void>((resolve) =>
+      server.on('connection', (socket) => {
+        socket.on('message', (data: Buffer, isBinary) => isBinary && events.push(`frame ${data[0]} ${data.length}`));
+        socket.on('close', (code) => {
+          events.push(`close ${code}`);
+          resolve();
+        });
+      }),
+    );
+    let sink: FrameSink | undefined;
+    const connection = new DataChannelConnection({
+      access: { streamUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, tokenValue: 'token-value-for-test' },
+      receiver: { receive: () => undefined, attach: (given) => (sink = given), detach: () => undefined },
+      region: 'us-east-1',
+      clientId: 'client-1',
+      clientVersion: '1.2.764.0',
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+      resume: async () => undefined,
+      scheduler: systemScheduler,
+      log: createLogger({ verbosity: 0, write: () => undefined }),
+      timeouts: SESSION_TIMEOUTS,
+      events: { onFailure: (error) => assert.fail(error.message) },
+    });
+    try {
+      await connection.connect();
+      assert.ok(sink);
+      // The last data and the TerminateSession flag, then close, all in one turn (docs/protocol.md §10.6).
+      for (let i = 1; i <= 3; i++) sink.sendFrame(Buffer.alloc(200 * i, i));
+      const closing = connection.close(2000);
+      await closed;
+      await closing;
+      assert.deepEqual(events, ['frame 1 200', 'frame 2 400', 'frame 3 600', 'close 1000']);
+    } finally {
       server.close();
     }
   });
