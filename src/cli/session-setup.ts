@@ -61,15 +61,29 @@ export async function prepareSession(
   signal: AbortSignal,
   options: { loadModules?: () => Promise<void> } = {},
 ): Promise<SessionSetup> {
-  const [{ prepareAws }, { predictSsmEndpoint }, { warmApiAgents }] = await Promise.all([
+  const [{ prepareAws }, { predictSsmEndpoint }, { warmApiAgents }, { streamHostFor, WarmSocket }] = await Promise.all([
     import('./network-options.js'),
     import('../aws/ssm-endpoint.js'),
     import('../network/warm-api-agent.js'),
+    import('../transport/warm-socket.js'),
   ]);
   const { context: aws, network, client, endpoint } = await abortable(prepareAws(args), signal);
+  // The flag is a usage error (checked up front by checkSessionArgs); the variable is the configuration's.
+  const fromEnv = args['ssmmessages-endpoint'] === undefined;
+  const endpointText = fromEnv ? process.env.AWS_ENDPOINT_URL_SSMMESSAGES : args['ssmmessages-endpoint'];
+  const ssmmessagesEndpoint = endpointText
+    ? fromEnv
+      ? parseStreamEndpoint(endpointText, 'AWS_ENDPOINT_URL_SSMMESSAGES', 'config')
+      : parseStreamEndpoint(endpointText)
+    : undefined;
   const apiEndpoint = network.settings.proxy ? undefined : predictSsmEndpoint(aws, endpoint, process.env);
   const warm = apiEndpoint ? warmApiAgents(apiEndpoint, network.settings.ca?.certificates) : undefined;
   if (warm) log.debug(`connecting to the SSM API at ${apiEndpoint!.host} ahead of StartSession`);
+  // The data channel's host too, when it is certain (the override, or AWS's own endpoints), so
+  // its TCP and TLS are done by the time StartSession answers; never through a proxy.
+  const streamHostCertain = ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL);
+  const warmUpCa = network.settings.proxy ? undefined : network.settings.ca?.certificates;
+  const streamAhead = streamHostCertain && !network.settings.proxy ? new WarmSocket(streamHostFor(aws.region, ssmmessagesEndpoint), warmUpCa) : undefined;
   try {
     await options.loadModules?.();
     const [{ createCredentialProvider }, { createSsmApi }, { agentFor }, { websocketConnection }] = await Promise.all([
@@ -78,14 +92,6 @@ export async function prepareSession(
       import('../network/network-agents.js'),
       import('../session/websocket-connection.js'),
     ]);
-    // The flag is a usage error (checked up front by checkSessionArgs); the variable is the configuration's.
-    const fromEnv = args['ssmmessages-endpoint'] === undefined;
-    const endpointText = fromEnv ? process.env.AWS_ENDPOINT_URL_SSMMESSAGES : args['ssmmessages-endpoint'];
-    const ssmmessagesEndpoint = endpointText
-      ? fromEnv
-        ? parseStreamEndpoint(endpointText, 'AWS_ENDPOINT_URL_SSMMESSAGES', 'config')
-        : parseStreamEndpoint(endpointText)
-      : undefined;
     const credentials = await abortable(
       createCredentialProvider(aws, { login: args.login ?? 'auto', log, interactive: process.stderr.isTTY === true, client }),
       signal,
@@ -104,13 +110,16 @@ export async function prepareSession(
       credentials: () => credentials(),
       clientId: randomUUID(),
       agentFor: (url) => agentFor(network.agents, url),
+      ...(warmUpCa ? { warmUpCa } : {}),
+      ...(streamAhead ? { openedAhead: streamAhead } : {}),
       ssmmessagesEndpoint,
       // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
-      warmUp: ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
+      warmUp: streamHostCertain,
     });
     return { aws, client, credentials, ssm, connection };
   } catch (error) {
     warm?.discard();
+    streamAhead?.discard();
     throw error;
   }
 }

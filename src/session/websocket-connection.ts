@@ -1,7 +1,7 @@
 import type { Agent } from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { DataChannelConnection } from '../transport/data-channel-connection.js';
-import { WarmSocket } from '../transport/warm-socket.js';
+import { streamHostFor, WarmSocket } from '../transport/warm-socket.js';
 import type { ConnectionFactory } from './run-session.js';
 
 export interface WebsocketConnectionOptions {
@@ -16,16 +16,25 @@ export interface WebsocketConnectionOptions {
   ssmmessagesEndpoint?: URL | undefined;
   /** false: do not open the connection ahead of StartSession (default true). */
   warmUp?: boolean;
+  /**
+   * The CA bundle when `agentFor`'s agent carries only that (no proxy): the connection opened
+   * ahead then verifies against it and stands in for the agent. Without it, an agent means a proxy
+   * and nothing is opened ahead.
+   */
+  warmUpCa?: string[];
+  /** A connection to the StreamUrl's host opened earlier still (cli/session-setup.ts); warmUp keeps it. */
+  openedAhead?: WarmSocket;
 }
 
 /**
  * The production connection: a SigV4-signed websocket to the StreamUrl (transport/). While
  * StartSession is on the wire it opens TCP+TLS to where the StreamUrl will point
- * (ssmmessages.REGION.amazonaws.com, or the PrivateLink endpoint), unless a proxy or custom CA
- * is in play; the dial uses that connection if the StreamUrl goes there, and closes it otherwise.
+ * (ssmmessages.REGION.amazonaws.com, or the PrivateLink endpoint), unless a proxy is in play
+ * (with a custom CA bundle, verified against it); the dial uses that connection if the StreamUrl
+ * goes there, and closes it otherwise.
  */
 export function websocketConnection(options: WebsocketConnectionOptions): ConnectionFactory {
-  let warm: WarmSocket | undefined;
+  let warm: WarmSocket | undefined = options.openedAhead;
   const takeWarmSocket = (url: URL) => {
     const socket = warm?.take(url);
     warm = undefined;
@@ -42,11 +51,10 @@ export function websocketConnection(options: WebsocketConnectionOptions): Connec
       takeWarmSocket,
     });
   factory.warmUp = () => {
-    if (options.warmUp === false) return;
-    const url = new URL(options.ssmmessagesEndpoint?.href ?? `wss://ssmmessages.${options.region}.amazonaws.com/`);
-    if (options.agentFor?.(url)) return; // a proxy or a custom CA: the agent dials
-    warm?.discard();
-    warm = new WarmSocket(url);
+    if (options.warmUp === false || warm) return;
+    const url = streamHostFor(options.region, options.ssmmessagesEndpoint);
+    if (options.agentFor?.(url) && !options.warmUpCa) return; // a proxy: its agent dials
+    warm = new WarmSocket(url, options.warmUpCa);
   };
   factory.coolDown = () => {
     warm?.discard();

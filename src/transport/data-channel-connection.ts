@@ -69,7 +69,7 @@ export interface DataChannelConnectionOptions {
   agentFor?: (url: URL) => Agent | undefined;
   /** `--ssmmessages-endpoint` (PrivateLink): dial this scheme+host+port instead of the StreamUrl's. */
   ssmmessagesEndpoint?: URL | undefined;
-  /** A connection opened ahead to the URL's host (warm-socket.ts), used by the first dial without an agent. */
+  /** A connection opened ahead to the URL's host (warm-socket.ts), used by the first dial instead of the agent. */
   takeWarmSocket?: (url: URL) => Duplex | undefined;
 }
 
@@ -206,8 +206,10 @@ export class DataChannelConnection implements FrameSink {
     const credentials = await abortable(this.options.credentials(), signal);
     const headers = await signUpgradeHeaders(url, this.options.region, credentials);
     this.options.log.debug(`opening data channel ${describeEndpoint(streamUrl)}`);
-    const agent = this.options.agentFor?.(url);
-    const warm = agent ? undefined : this.options.takeWarmSocket?.(url);
+    // A connection opened ahead exists only where it may stand in for the agent (no proxy; a
+    // custom CA bundle verified when it was opened: session/websocket-connection.ts).
+    const warm = this.options.takeWarmSocket?.(url);
+    const agent = warm ? undefined : this.options.agentFor?.(url);
     const socket = await openWebSocket(streamUrl, {
       headers,
       handshakeTimeoutMs: this.options.timeouts.upgradeMs,

@@ -4,20 +4,21 @@ import { connect as tlsConnect } from 'node:tls';
 /**
  * A TCP (and TLS) connection to the data-channel host, opened while StartSession is still on the
  * wire, so the websocket upgrade does not pay for those round trips afterwards. Only for a direct
- * connection with the default trust store: a proxy or a custom CA means an agent dials instead.
- * Unused, it neither keeps the process alive nor survives `discard()`.
+ * connection (a proxy means its agent dials); `ca` is the CA bundle in effect, if any, and the
+ * TLS handshake verifies against it as the bundle's agent would. Unused, it neither keeps the
+ * process alive nor survives `discard()`.
  */
 export class WarmSocket {
   private socket: Socket | undefined;
   private readonly key: string;
 
-  constructor(url: URL) {
+  constructor(url: URL, ca?: string[]) {
     this.key = endpointKey(url);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
     const socket =
       url.protocol === 'wss:'
-        ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'] })
+        ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) })
         : netConnect({ host, port });
     socket.on('error', () => this.discard()); // the dial then opens its own connection and reports
     socket.unref();
@@ -50,4 +51,9 @@ export class WarmSocket {
 function endpointKey(url: URL): string {
   const port = Number(url.port) || (url.protocol === 'wss:' ? 443 : 80);
   return `${url.protocol}//${url.hostname}:${port}`;
+}
+
+/** Where the data channel's StreamUrl points: the PrivateLink override, else the region's ssmmessages host. */
+export function streamHostFor(region: string, override?: URL): URL {
+  return new URL(override?.href ?? `wss://ssmmessages.${region}.amazonaws.com/`);
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Agent as HttpsAgent, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
@@ -9,9 +11,10 @@ import { systemScheduler } from '../../src/scheduler.js';
 import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
 import { websocketConnection } from '../../src/session/websocket-connection.js';
 import { WarmSocket } from '../../src/transport/warm-socket.js';
+import { makeTestCerts } from '../network/certs.js';
 
-async function countingServer() {
-  const http = createServer();
+async function countingServer(tls?: { key: Buffer; cert: Buffer }) {
+  const http = tls ? createHttpsServer(tls) : createServer();
   const wss = new WebSocketServer({ server: http });
   let tcpConnections = 0;
   http.on('connection', () => tcpConnections++);
@@ -78,6 +81,63 @@ describe('the connection opened while StartSession is on the wire', () => {
       assert.equal(predicted.opened.length, 0, 'nothing was sent on it');
     } finally {
       await predicted.close();
+    }
+  });
+
+  it('with a custom CA bundle and no proxy: opened ahead, verified against the bundle, used by the upgrade', { timeout: 20_000 }, async () => {
+    const certs = await makeTestCerts();
+    const server = await countingServer({ key: certs.key, cert: certs.cert });
+    try {
+      for (const [bundle, expected] of [[certs.caPath, 1], [certs.otherCaPath, 2]] as const) {
+        // What session-setup.ts passes for a CA bundle alone: the bundle's agent and the same bundle.
+        const ca = [readFileSync(bundle, 'utf8')];
+        const agent = new HttpsAgent({ ca: [readFileSync(certs.caPath, 'utf8')] });
+        const before = server.tcp();
+        const factory = websocketConnection({
+          region: 'us-east-1',
+          credentials,
+          clientId: 'c-1',
+          agentFor: () => agent,
+          warmUpCa: ca,
+          ssmmessagesEndpoint: new URL(`wss://127.0.0.1:${server.port}`),
+        });
+        factory.warmUp?.();
+        await new Promise((resolve) => setTimeout(resolve, 300)); // StartSession "on the wire"
+        assert.equal(server.tcp() - before, 1, 'connected ahead');
+        const connection = factory(setupFor('wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s-1?role=publish_subscribe'));
+        await connection.connect(new AbortController().signal);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        // With the server's own CA the connection opened ahead carries the upgrade; with a CA that
+        // did not sign the server's certificate it fails its TLS check, and the agent dials instead.
+        assert.equal(server.tcp() - before, expected, `TCP connections with ${bundle === certs.caPath ? 'the right' : 'another'} CA`);
+        await connection.close(300);
+        factory.coolDown?.();
+        agent.destroy();
+      }
+      assert.equal(server.opened.length, 2);
+      for (const opened of server.opened) assert.match(opened, /"TokenValue":"token-value-for-test"/);
+    } finally {
+      await server.close();
+      await certs.remove();
+    }
+  });
+
+  it('with a proxy (an agent and no CA for the connection ahead): nothing is opened ahead', { timeout: 10_000 }, async () => {
+    const server = await countingServer();
+    try {
+      const factory = websocketConnection({
+        region: 'us-east-1',
+        credentials,
+        clientId: 'c-1',
+        agentFor: () => new HttpsAgent(),
+        ssmmessagesEndpoint: new URL(`ws://127.0.0.1:${server.port}`),
+      });
+      factory.warmUp?.();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(server.tcp(), 0);
+      factory.coolDown?.();
+    } finally {
+      await server.close();
     }
   });
 });
