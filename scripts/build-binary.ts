@@ -18,9 +18,11 @@
  *   3. pkg's simple SEA mode (scripts/pkg-sea-run.ts) packs the bundle for the targets of
  *      pkg.config.json, in one run, under this machine's Node of the pinned version: pkg's SEA mode
  *      needs Node >= 22, and the blob is made by the Node of the exact version that reads it. The
- *      blob carries no code cache and no startup snapshot (pkg's simple SEA defaults), so one blob
- *      serves every platform; `build:binary -- --code-cache` adds a code cache for this machine's
- *      binary alone (faster start, not reproducible).
+ *      blob for the other platforms carries no code cache and no startup snapshot (pkg's simple SEA
+ *      defaults), so one blob serves them all. This machine's own binary from `build:binary` gets
+ *      a blob of its own with a V8 startup snapshot (scripts/snapshot-entry.ts; `--no-snapshot`
+ *      leaves it out, `build:binaries -- --snapshot` adds it there); `--code-cache` instead adds a
+ *      code cache. Either starts faster and is not byte-reproducible.
  *   4. Mach-O results get a fresh ad-hoc signature (scripts/macho-adhoc-sign.ts), the PE its
  *      checksum; each is copied into place (placeBinary). LICENSES has Node's licence and those of
  *      every package in the bundle; the host's binary must answer --version, quietly.
