@@ -9,8 +9,8 @@
  *
  * Whatever the heap holds at build time is frozen into every start, so nothing may read the
  * environment, argv, clocks or randomness while it is being built. src/ keeps such reads inside
- * functions; the random sources refuse to work until the snapshot is taken
- * (scripts/snapshot-guards.ts).
+ * functions (test/cli/snapshot-safety.test.ts); reading an environment variable or drawing
+ * randomness while the snapshot is built fails the build (scripts/snapshot-guards.ts).
  */
 import './snapshot-guards.js'; // first: before any module copies a random source
 import { startupSnapshot } from 'node:v8';
