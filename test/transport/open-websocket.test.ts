@@ -3,11 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SsmProxyError } from '../../src/errors.js';
-import { createLogger } from '../../src/log.js';
-import { systemScheduler } from '../../src/scheduler.js';
-import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
 import { DataChannelConnection } from '../../src/transport/data-channel-connection.js';
 import { openWebSocket } from '../../src/transport/open-websocket.js';
+import { testConnectionOptions } from './connection-setup.js';
 
 /** Accepts TCP and never answers the upgrade: a stalled websocket upgrade. */
 describe('a stalled websocket upgrade', () => {
@@ -56,19 +54,7 @@ describe('a stalled websocket upgrade', () => {
   });
 
   it('DataChannelConnection.close() cuts a pending first dial short', async () => {
-    const connection = new DataChannelConnection({
-      access: { streamUrl: url, tokenValue: 'token-value-for-test' },
-      receiver: { receive: () => undefined, attach: () => undefined, detach: () => undefined },
-      region: 'us-east-1',
-      clientId: 'client-1',
-      clientVersion: '1.2.764.0',
-      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-      resume: async () => undefined,
-      scheduler: systemScheduler,
-      log: createLogger({ verbosity: 0, write: () => undefined }),
-      timeouts: SESSION_TIMEOUTS,
-      events: { onFailure: () => assert.fail('closing on purpose is no failure') },
-    });
+    const connection = new DataChannelConnection(testConnectionOptions(url, { onFailure: () => assert.fail('closing on purpose is no failure') }));
     const started = performance.now();
     const connecting = connection.connect().then(
       () => 'opened',

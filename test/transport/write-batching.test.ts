@@ -3,11 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { createLogger } from '../../src/log.js';
-import { systemScheduler } from '../../src/scheduler.js';
-import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
 import { DataChannelConnection } from '../../src/transport/data-channel-connection.js';
 import type { FrameSink } from '../../src/channel/reliable-stream.js';
+import { testConnectionOptions } from './connection-setup.js';
 
 describe('DataChannelConnection write batching', () => {
   it('sends the frames of one turn in one socket write, each still its own websocket message', { timeout: 10_000 }, async () => {
@@ -16,19 +14,9 @@ describe('DataChannelConnection write batching', () => {
     const received: Buffer[] = [];
     server.on('connection', (socket) => socket.on('message', (data: Buffer, isBinary) => isBinary && received.push(Buffer.from(data))));
     let sink: FrameSink | undefined;
-    const connection = new DataChannelConnection({
-      access: { streamUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, tokenValue: 'token-value-for-test' },
-      receiver: { receive: () => undefined, attach: (given) => (sink = given), detach: () => undefined },
-      region: 'us-east-1',
-      clientId: 'client-1',
-      clientVersion: '1.2.764.0',
-      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-      resume: async () => undefined,
-      scheduler: systemScheduler,
-      log: createLogger({ verbosity: 0, write: () => undefined }),
-      timeouts: SESSION_TIMEOUTS,
-      events: { onFailure: (error) => assert.fail(error.message) },
-    });
+    const connection = new DataChannelConnection(
+      testConnectionOptions(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, { onAttach: (given) => (sink = given) }),
+    );
     try {
       await connection.connect();
       assert.ok(sink);
@@ -72,19 +60,9 @@ describe('DataChannelConnection write batching', () => {
       }),
     );
     let sink: FrameSink | undefined;
-    const connection = new DataChannelConnection({
-      access: { streamUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, tokenValue: 'token-value-for-test' },
-      receiver: { receive: () => undefined, attach: (given) => (sink = given), detach: () => undefined },
-      region: 'us-east-1',
-      clientId: 'client-1',
-      clientVersion: '1.2.764.0',
-      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
-      resume: async () => undefined,
-      scheduler: systemScheduler,
-      log: createLogger({ verbosity: 0, write: () => undefined }),
-      timeouts: SESSION_TIMEOUTS,
-      events: { onFailure: (error) => assert.fail(error.message) },
-    });
+    const connection = new DataChannelConnection(
+      testConnectionOptions(`ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/data-channel/s-1`, { onAttach: (given) => (sink = given) }),
+    );
     try {
       await connection.connect();
       assert.ok(sink);
