@@ -10,9 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
-import { assertOneLine, httpServer, runCli, sandbox, ssoConfig, TARGET, tokenJson } from './aws-harness.js';
+import { assertOneLine, httpServer, KEYS, runCli, sandbox, ssoConfig, TARGET, tokenJson } from './aws-harness.js';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 
 describe('hostile files on the AWS side', () => {
   let oidc: Awaited<ReturnType<typeof httpServer>>;

@@ -9,9 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
 import { makeTestCerts, type TestCerts } from '../network/certs.js';
-import { assertOneLine, closedPort, runCli, sandbox, silentListener, ssoConfig, TARGET, tokenJson } from './aws-harness.js';
+import { assertOneLine, closedPort, KEYS, runCli, sandbox, silentListener, ssoConfig, TARGET, tokenJson } from './aws-harness.js';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 /** --connect-timeout 1: connect within 1 s, each answer within 2 s; a whole call (retries included) within 4 s. */
 const FAST = ['--connect-timeout', '1'];
 

@@ -12,11 +12,14 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 
 /** SSM_PROXY_TEST_CLI runs the corpus against another build (e.g. the code before a fix). */
 export const CLI = process.env.SSM_PROXY_TEST_CLI ?? resolve(import.meta.dirname, '../../lib/cli/main.js');
 export const TARGET = 'i-0123456789abcdef0';
 export const START_URL = 'https://corp.awsapps.com/start';
+/** Static test keys; the secret must never appear in any output. */
+export const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 
 export interface Outcome {
   code: number | null;
@@ -213,3 +216,37 @@ export const ANSWERS = {
     res.end('<a href="https://login.captive.example/">moved</a>');
   }) as Answer,
 };
+
+/**
+ * For input cases that must be refused before any file or network: a sandbox with a `dev`
+ * profile and an endpoint that fails the test run if anything reaches it. Registers its own
+ * before/after hooks in the calling describe; the after hook asserts HOME is untouched and the
+ * endpoint saw no request.
+ */
+export function refusedUpFront(): { readonly box: Sandbox; readonly apiUrl: string } {
+  let box: Sandbox;
+  let api: Awaited<ReturnType<typeof httpServer>>;
+  let untouched: Record<string, string>;
+  before(async () => {
+    box = sandbox();
+    box.config('[profile dev]\nregion = eu-west-2\n');
+    untouched = box.snapshot();
+    api = await httpServer((_req, _body, res) => {
+      res.writeHead(500);
+      res.end();
+    });
+  });
+  after(async () => {
+    assert.deepEqual(box.snapshot(), untouched, 'no input case wrote anything in HOME');
+    assert.deepEqual(api.requests(), [], 'no input case sent a request');
+    await api.close();
+  });
+  return {
+    get box() {
+      return box;
+    },
+    get apiUrl() {
+      return api.url;
+    },
+  };
+}

@@ -5,33 +5,16 @@
  * one line that echoes what was typed, safely printed.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
-import { assertOneLine, httpServer, runCli, sandbox, TARGET, type Sandbox } from './aws-harness.js';
+import { assertOneLine, KEYS, refusedUpFront, runCli, sandbox, TARGET } from './aws-harness.js';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 
 describe('hostile input to connect, doctor and login', () => {
-  let box: Sandbox;
-  let api: Awaited<ReturnType<typeof httpServer>>;
-  let untouched: Record<string, string>;
-  before(async () => {
-    box = sandbox();
-    box.config('[profile dev]\nregion = eu-west-2\n');
-    untouched = box.snapshot();
-    // Any request reaching it is a failure of "checked before any network call".
-    api = await httpServer((_req, _body, res) => {
-      res.writeHead(500);
-      res.end();
-    });
-  });
-  after(async () => {
-    assert.deepEqual(box.snapshot(), untouched, 'no input case wrote anything in HOME');
-    assert.deepEqual(api.requests(), [], 'no input case sent a request');
-    await api.close();
-  });
+  // Any request reaching its endpoint is a failure of "checked before any network call".
+  const upFront = refusedUpFront();
   const connect = (args: string[], env: Record<string, string> = {}) =>
-    runCli(['connect', ...args, '--region', 'us-east-1', '--endpoint-url', api.url], box.env({ ...KEYS, ...env }));
+    runCli(['connect', ...args, '--region', 'us-east-1', '--endpoint-url', upFront.apiUrl], upFront.box.env({ ...KEYS, ...env }));
 
   for (const port of ['22abc', '', '0x16', '0b10110', '1e3', '0', '65536', '-1', ' 22', '2.2', '٢٢']) {
     it(`port '${port}' is refused as typed`, async () => {
@@ -55,16 +38,16 @@ describe('hostile input to connect, doctor and login', () => {
   }
 
   it('--region ../../etc is a usage error, not an internal one', async () => {
-    const outcome = await runCli(['connect', TARGET, '--region', '../../etc', '--endpoint-url', api.url], box.env(KEYS));
+    const outcome = await runCli(['connect', TARGET, '--region', '../../etc', '--endpoint-url', upFront.apiUrl], upFront.box.env(KEYS));
     assertOneLine(outcome, EXIT_CODES.usage, /^ssm-proxy: region '\.\.\/\.\.\/etc' \(from --region\) is not an AWS region name such as eu-west-2; pass --region$/);
   });
 
   it('AWS_REGION and a profile region are checked too (configuration, exit 3)', async () => {
-    const env = runCli(['connect', TARGET, '--endpoint-url', api.url], box.env({ ...KEYS, AWS_REGION: 'eu-west-2; rm -rf' }));
+    const env = runCli(['connect', TARGET, '--endpoint-url', upFront.apiUrl], upFront.box.env({ ...KEYS, AWS_REGION: 'eu-west-2; rm -rf' }));
     assertOneLine(await env, EXIT_CODES.config, /^ssm-proxy: region 'eu-west-2; rm -rf' \(from AWS_REGION\) is not an AWS region name/);
     const other = sandbox();
     other.config('[profile odd]\nregion = http://evil\n');
-    const profile = await runCli(['connect', TARGET, '--profile', 'odd', '--endpoint-url', api.url], other.env(KEYS));
+    const profile = await runCli(['connect', TARGET, '--profile', 'odd', '--endpoint-url', upFront.apiUrl], other.env(KEYS));
     assertOneLine(profile, EXIT_CODES.config, /^ssm-proxy: region 'http:\/\/evil' \(from the profile 'odd' in .*config\) is not an AWS region name/);
   });
 
@@ -75,21 +58,21 @@ describe('hostile input to connect, doctor and login', () => {
     ['ssm.us-east-1.amazonaws.com', /is not a URL/],
   ] as const) {
     it(`--endpoint-url '${url}' is refused before any connection`, async () => {
-      const outcome = await runCli(['connect', TARGET, '--region', 'us-east-1', '--endpoint-url', url], box.env(KEYS));
+      const outcome = await runCli(['connect', TARGET, '--region', 'us-east-1', '--endpoint-url', url], upFront.box.env(KEYS));
       assertOneLine(outcome, EXIT_CODES.usage, words);
       assert.match(outcome.stderr, new RegExp(`endpoint '${url.replace(/[.]/g, '\\.')}' \\(from --endpoint-url\\)`));
     });
   }
 
   it('AWS_ENDPOINT_URL_SSM=file:///etc/passwd is a configuration error naming the variable', async () => {
-    const outcome = await runCli(['connect', TARGET, '--region', 'us-east-1'], box.env({ ...KEYS, AWS_ENDPOINT_URL_SSM: 'file:///etc/passwd' }));
+    const outcome = await runCli(['connect', TARGET, '--region', 'us-east-1'], upFront.box.env({ ...KEYS, AWS_ENDPOINT_URL_SSM: 'file:///etc/passwd' }));
     assertOneLine(outcome, EXIT_CODES.config, /^ssm-proxy: endpoint 'file:\/\/\/etc\/passwd' \(AWS_ENDPOINT_URL_SSM\) is a file: URL; .*set AWS_ENDPOINT_URL_SSM to an http:\/\/ or https:\/\/ URL, or unset it$/);
   });
 
   it("--profile '' is refused, not taken as the default profile", async () => {
     assertOneLine(await connect([TARGET, '--profile', '']), EXIT_CODES.usage, /^ssm-proxy: --profile is empty; name a profile/);
-    assertOneLine(await runCli(['login', '--profile', ''], box.env()), EXIT_CODES.usage, /^ssm-proxy: --profile is empty/);
-    assertOneLine(await runCli(['doctor', '--profile', ''], box.env()), EXIT_CODES.usage, /^ssm-proxy: --profile is empty/);
+    assertOneLine(await runCli(['login', '--profile', ''], upFront.box.env()), EXIT_CODES.usage, /^ssm-proxy: --profile is empty/);
+    assertOneLine(await runCli(['doctor', '--profile', ''], upFront.box.env()), EXIT_CODES.usage, /^ssm-proxy: --profile is empty/);
   });
 
   it('a positional target and a different --target conflict; the same one twice does not', async () => {
@@ -107,20 +90,20 @@ describe('hostile input to connect, doctor and login', () => {
   });
 
   it('terminal escapes from the AWS config file (a profile name) are escaped too', async () => {
-    const outcome = await runCli(['connect', TARGET, '--profile', 'x\x1b[2J', '--region', 'us-east-1'], box.env(KEYS));
+    const outcome = await runCli(['connect', TARGET, '--profile', 'x\x1b[2J', '--region', 'us-east-1'], upFront.box.env(KEYS));
     assertOneLine(outcome, EXIT_CODES.config, /^ssm-proxy: the AWS profile 'x\\x1b\[2J' is not defined/);
     assert.ok(!outcome.stderr.includes('\x1b'));
   });
 
   it("doctor --target 'i-x;id' --probe sends no request at all", async () => {
-    const outcome = await runCli(['doctor', '--target', 'i-x;id', '--probe', '--region', 'us-east-1', '--endpoint-url', api.url], box.env(KEYS));
+    const outcome = await runCli(['doctor', '--target', 'i-x;id', '--probe', '--region', 'us-east-1', '--endpoint-url', upFront.apiUrl], upFront.box.env(KEYS));
     assertOneLine(outcome, EXIT_CODES.usage, /^ssm-proxy: target 'i-x;id' \(from --target\) is not valid: expected an EC2 instance id/);
   });
 
   it('doctor checks --port, --region, --endpoint-url and --connect-timeout as connect does', async () => {
-    assertOneLine(await runCli(['doctor', '--port', '0x16'], box.env()), EXIT_CODES.usage, /^ssm-proxy: port '0x16' \(from --port\) is not a TCP port/);
-    assertOneLine(await runCli(['doctor', '--region', 'x'], box.env()), EXIT_CODES.usage, /^ssm-proxy: region 'x' \(from --region\)/);
-    assertOneLine(await runCli(['doctor', '--endpoint-url', 'file:///etc/passwd'], box.env()), EXIT_CODES.usage, /is a file: URL/);
-    assertOneLine(await runCli(['doctor', '--connect-timeout', '1e3'], box.env()), EXIT_CODES.usage, /^ssm-proxy: '1e3' \(from --connect-timeout\)/);
+    assertOneLine(await runCli(['doctor', '--port', '0x16'], upFront.box.env()), EXIT_CODES.usage, /^ssm-proxy: port '0x16' \(from --port\) is not a TCP port/);
+    assertOneLine(await runCli(['doctor', '--region', 'x'], upFront.box.env()), EXIT_CODES.usage, /^ssm-proxy: region 'x' \(from --region\)/);
+    assertOneLine(await runCli(['doctor', '--endpoint-url', 'file:///etc/passwd'], upFront.box.env()), EXIT_CODES.usage, /is a file: URL/);
+    assertOneLine(await runCli(['doctor', '--connect-timeout', '1e3'], upFront.box.env()), EXIT_CODES.usage, /^ssm-proxy: '1e3' \(from --connect-timeout\)/);
   });
 });

@@ -7,9 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
-import { ANSWERS, assertOneLine, httpServer, runCli, sandbox, ssoConfig, TARGET, tokenJson, type Answer } from './aws-harness.js';
+import { type Answer, ANSWERS, assertOneLine, httpServer, KEYS, runCli, sandbox, ssoConfig, TARGET, tokenJson } from './aws-harness.js';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 
 const SSM_CASES: [string, Answer, RegExp, number][] = [
   ['an HTML 500 page', ANSWERS.html500, /answered HTTP 500 .*the service is having trouble; try again$/, 3],

@@ -7,11 +7,10 @@
  * Run `npm run build` first.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { EXIT_CODES } from '../../src/errors.js';
-import { assertOneLine, httpServer, runCli, sandbox, TARGET, type Sandbox } from './aws-harness.js';
+import { assertOneLine, httpServer, KEYS, refusedUpFront, runCli, sandbox, TARGET } from './aws-harness.js';
 
-const KEYS = { AWS_ACCESS_KEY_ID: 'AKIDHOSTILEEXAMPLE01', AWS_SECRET_ACCESS_KEY: 'hostileSecretKeyThatMustNeverBePrinted01' };
 const OTHER_TARGET = 'i-0fedcba9876543210';
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -25,25 +24,9 @@ const COMMANDS: Record<string, string[]> = {
 const NOT_DECIMAL = ['0x16', '0b10110', '1e3', '', '22abc', '0', '-5', '1.5', ' 30', '٣٠'];
 
 describe('hostile input to shell, start-session and forward', () => {
-  let box: Sandbox;
-  let api: Awaited<ReturnType<typeof httpServer>>;
-  let untouched: Record<string, string>;
-  before(async () => {
-    box = sandbox();
-    box.config('[profile dev]\nregion = eu-west-2\n');
-    untouched = box.snapshot();
-    // Every AWS call of these runs would land here (AWS_ENDPOINT_URL): any request is a failure.
-    api = await httpServer((_req, _body, res) => {
-      res.writeHead(500);
-      res.end();
-    });
-  });
-  after(async () => {
-    assert.deepEqual(box.snapshot(), untouched, 'no input case wrote anything in HOME');
-    assert.deepEqual(api.requests(), [], 'no input case sent a request');
-    await api.close();
-  });
-  const run = (args: string[]) => runCli(args, box.env({ ...KEYS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: api.url }));
+  // Every AWS call of these runs would land on its endpoint (AWS_ENDPOINT_URL): any request is a failure.
+  const upFront = refusedUpFront();
+  const run = (args: string[]) => runCli(args, upFront.box.env({ ...KEYS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: upFront.apiUrl }));
 
   for (const [name, base] of Object.entries(COMMANDS)) {
     describe(name, () => {
@@ -78,7 +61,7 @@ describe('hostile input to shell, start-session and forward', () => {
       });
 
       it('AWS_ENDPOINT_URL_SSMMESSAGES that is not a URL is a configuration error naming the variable, before any call', async () => {
-        const outcome = await runCli(base, box.env({ ...KEYS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: api.url, AWS_ENDPOINT_URL_SSMMESSAGES: 'ftp://x' }));
+        const outcome = await runCli(base, upFront.box.env({ ...KEYS, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: upFront.apiUrl, AWS_ENDPOINT_URL_SSMMESSAGES: 'ftp://x' }));
         assertOneLine(outcome, EXIT_CODES.config, /^ssm-proxy: invalid AWS_ENDPOINT_URL_SSMMESSAGES 'ftp:\/\/x': the scheme must be/);
       });
 
