@@ -73,13 +73,14 @@ async function acquire(lockPath: string, options: LockOptions): Promise<string> 
     const line = holderLine(now());
     if (await tryCreate(lockPath, line, options.hint)) return line;
     const seen = await readLock(lockPath);
+    // Every way round the loop passes the deadline: a break that keeps failing must not spin past it.
+    const left = deadline - now();
+    if (left <= 0) throw timedOut(lockPath, seen?.holder, timeoutMs, options.shownAs);
     if (seen === undefined) continue; // released between our open and our read: try again now
     if (isStale(seen, now())) {
       await breakStale(lockPath, now);
       continue;
     }
-    const left = deadline - now();
-    if (left <= 0) throw timedOut(lockPath, seen.holder, timeoutMs, options.shownAs);
     // A little jitter so twenty waiters do not retry in lock step.
     await sleep(Math.min(left, delay + Math.floor(Math.random() * delay)));
     delay = Math.min(delay * 2, MAX_RETRY_MS);
@@ -116,8 +117,12 @@ async function readLock(lockPath: string): Promise<SeenLock | undefined> {
     const [text, stat] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
     return { holder: parseHolder(text), mtimeMs: stat.mtimeMs };
   } catch (error) {
-    if (codeOf(error) === 'ENOENT') return undefined;
-    throw ioError(`cannot read the lock file ${printable(lockPath)}`, error);
+    if (codeOf(error) !== 'ENOENT') throw ioError(`cannot read the lock file ${printable(lockPath)}`, error);
+    // O_EXCL refuses a dangling symbolic link as existing; ssm-proxy never makes one, so it is not a holder.
+    if ((await fs.lstat(lockPath).catch(() => undefined))?.isSymbolicLink()) {
+      throw new SsmProxyError('io', `the lock file ${printable(lockPath)} is a symbolic link, which ssm-proxy never makes; remove it and try again`);
+    }
+    return undefined;
   }
 }
 

@@ -85,6 +85,35 @@ describe('withFileLock', () => {
     assert.equal(await withFileLock(file, async () => 'ran', { timeoutMs: 2000 }), 'ran');
   });
 
+  test('a dangling symbolic link as the lock file: one io error at once, not a spin', async () => {
+    const dir = await tempHome();
+    const file = path.join(dir, 'config');
+    await fs.symlink(path.join(dir, 'nowhere'), lockPathFor(file));
+    const started = Date.now();
+    const error = await withFileLock(file, async () => 'ran', { timeoutMs: 2_000 }).catch((e: unknown) => e);
+    assert.ok(error instanceof SsmProxyError);
+    assert.equal(error.kind, 'io');
+    assert.match(error.message, /is a symbolic link, which ssm-proxy never makes; remove it and try again$/);
+    assert.ok(Date.now() - started < 1_000, 'refused at once');
+  });
+
+  test('a stale lock whose breaker never finishes (a fresh .break file): gives up at the bound', async () => {
+    const dir = await tempHome();
+    const file = path.join(dir, 'config');
+    await fs.writeFile(lockPathFor(file), `pid ${deadPid()} on host ${os.hostname()} since 2026-01-01T00:00:00.000Z\n`);
+    const breakFile = `${lockPathFor(file)}.break`;
+    await fs.writeFile(breakFile, 'pid 1 on host elsewhere since 2026-01-01T00:00:00.000Z\n');
+    // Its mtime stays in the future, so it never looks abandoned.
+    const future = new Date(Date.now() + 3_600_000);
+    await fs.utimes(breakFile, future, future);
+    const started = Date.now();
+    const error = await withFileLock(file, async () => 'ran', { timeoutMs: 300 }).catch((e: unknown) => e);
+    assert.ok(error instanceof SsmProxyError);
+    assert.equal(error.kind, 'timeout');
+    const took = Date.now() - started;
+    assert.ok(took >= 300 && took < 2_000, `gave up after ${took} ms`);
+  });
+
   test('twenty waiters on one stale lock: each runs alone, none lost', async () => {
     const dir = await tempHome();
     const file = path.join(dir, 'config');
