@@ -22,7 +22,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { describeRun, makeRandomFile, REGION, sha256File, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
+import { assertScpRoundTrip, describeRun, REGION, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
 import { TEST_CREDENTIALS } from '../fake-ssm/scripted-client.js';
 import { checkMachOSignature, CPU_TYPE_ARM64, CPU_TYPE_X86_64 } from './macho-signature.js';
 
@@ -332,16 +332,7 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
         const ok = await harness.runSsh(harness.alias, 'echo ok', { timeoutMs: 120_000 });
         assert.equal(ok.code, 0, `${describeRun(ok)}\nbridge: ${readIfThere(bridgeLog)}`);
         assert.equal(ok.stdout.toString('latin1'), 'ok\n');
-        const local = path.join(dir, 'win-up.bin');
-        const remote = path.join(dir, 'win-remote.bin');
-        const back = path.join(dir, 'win-back.bin');
-        await makeRandomFile(local, 1 << 20);
-        const up = await harness.runScp([local, `${harness.alias}:${remote}`], { timeoutMs: 120_000 });
-        assert.equal(up.code, 0, `${describeRun(up)}\nbridge: ${readIfThere(bridgeLog)}`);
-        assert.equal(await sha256File(remote), await sha256File(local));
-        const down = await harness.runScp([`${harness.alias}:${remote}`, back], { timeoutMs: 120_000 });
-        assert.equal(down.code, 0, `${describeRun(down)}\nbridge: ${readIfThere(bridgeLog)}`);
-        assert.equal(await sha256File(back), await sha256File(local));
+        await assertScpRoundTrip(harness, 1 << 20, { timeoutMs: 120_000 });
         // Three sessions, each started by the .exe and ended by it with exit code 0.
         assert.equal(harness.fake.records.apiCalls.filter((c) => c.operation === 'StartSession' && c.signatureOk).length, 3);
         // scp is done once the last bytes arrived; the .exe may still be closing its session.
@@ -383,16 +374,7 @@ describe('npm run build:binaries: five platforms', { skip: process.platform === 
       const echo = await harness.runSsh(harness.alias, 'echo arm64', { cwd: dir });
       assert.equal(echo.code, 0, describeRun(echo));
       assert.equal(echo.stdout.toString('latin1'), 'arm64\n');
-      const local = path.join(harness.dir, 'up.bin');
-      const remote = path.join(harness.dir, 'remote.bin');
-      const back = path.join(harness.dir, 'back.bin');
-      await makeRandomFile(local, 2 << 20);
-      const up = await harness.runScp([local, `${harness.alias}:${remote}`], { cwd: dir });
-      assert.equal(up.code, 0, describeRun(up));
-      assert.equal(await sha256File(remote), await sha256File(local));
-      const down = await harness.runScp([`${harness.alias}:${remote}`, back], { cwd: dir });
-      assert.equal(down.code, 0, describeRun(down));
-      assert.equal(await sha256File(back), await sha256File(local));
+      await assertScpRoundTrip(harness, 2 << 20, { cwd: dir });
     });
   });
 });

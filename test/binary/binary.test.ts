@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { describeRun, makeRandomFile, REGION, sha256File, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
+import { assertScpRoundTrip, describeRun, REGION, startHarness, TARGET_ID, type Harness } from '../e2e/harness.js';
 import { run as runProcess } from '../e2e/processes.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -144,16 +144,7 @@ describe('single executable: ssm-proxy built by npm run build:binary', { skip: S
     });
 
     it('scp copies a 4 MiB random file up and back unchanged', async () => {
-      const local = path.join(harness.dir, 'up.bin');
-      const remote = path.join(harness.dir, 'remote.bin'); // sshd runs on this machine
-      const back = path.join(harness.dir, 'back.bin');
-      await makeRandomFile(local, 4 << 20);
-      const up = await harness.runScp([local, `${harness.alias}:${remote}`], { cwd: dir });
-      assert.equal(up.code, 0, describeRun(up));
-      assert.equal(await sha256File(remote), await sha256File(local));
-      const down = await harness.runScp([`${harness.alias}:${remote}`, back], { cwd: dir });
-      assert.equal(down.code, 0, describeRun(down));
-      assert.equal(await sha256File(back), await sha256File(local));
+      await assertScpRoundTrip(harness, 4 << 20, { cwd: dir });
     });
 
     it('every run draws fresh randomness: no two sessions share a RequestId (the snapshot holds no random pool)', () => {
@@ -167,23 +158,7 @@ describe('single executable: ssm-proxy built by npm run build:binary', { skip: S
       // What a user does: install-host, then `ssh jumphost-ssm`. Only the test plumbing (keys,
       // known host, the fake's endpoint in the environment) comes from elsewhere.
       const config = path.join(dir, 'installed_ssh_config');
-      const knownHosts = path.join(dir, 'known_hosts');
-      writeFileSync(knownHosts, `binary-e2e-target ${harness.sshd.hostPublicKey}\n`);
-      writeFileSync(
-        config,
-        [
-          'Host *',
-          `  IdentityFile "${harness.sshd.clientKeyPath}"`,
-          '  IdentitiesOnly yes',
-          `  UserKnownHostsFile "${knownHosts}"`,
-          '  GlobalKnownHostsFile /dev/null',
-          '  HostKeyAlias binary-e2e-target',
-          '  StrictHostKeyChecking yes',
-          '  BatchMode yes',
-          '  LogLevel ERROR',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(config, harness.clientPlumbing());
       const install = await harness.runSsmProxy(
         ['install-host', 'jumphost-ssm', '--target', TARGET_ID, '--region', REGION, '--user', harness.sshd.user, '--port', String(harness.sshd.port), '--config', config],
         { cwd: dir },

@@ -123,23 +123,7 @@ describe('npm package: npm pack, then npm install -g of the tarball', () => {
 
     it('writes a ProxyCommand of this Node and the installed script, which ssh runs', async () => {
       const config = path.join(dir, 'ssh_config');
-      const knownHosts = path.join(dir, 'known_hosts');
-      writeFileSync(knownHosts, `npm-e2e-target ${harness.sshd.hostPublicKey}\n`);
-      writeFileSync(
-        config,
-        [
-          'Host *',
-          `  IdentityFile "${harness.sshd.clientKeyPath}"`,
-          '  IdentitiesOnly yes',
-          `  UserKnownHostsFile "${knownHosts}"`,
-          '  GlobalKnownHostsFile /dev/null',
-          '  HostKeyAlias npm-e2e-target',
-          '  StrictHostKeyChecking yes',
-          '  BatchMode yes',
-          '  LogLevel ERROR',
-          '',
-        ].join('\n'),
-      );
+      writeFileSync(config, harness.clientPlumbing());
       const env = { ...harness.env, PATH: userPath() };
       const install = await harness.runSsmProxy(
         ['install-host', 'npm-ssm', '--target', TARGET_ID, '--region', REGION, '--user', harness.sshd.user, '--port', String(harness.sshd.port), '--config', config],

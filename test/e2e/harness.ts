@@ -7,12 +7,14 @@
  * The ProxyCommand inherits ssh's environment, which carries test credentials and an isolated
  * HOME, so nothing of the machine's own AWS or ssh setup is used.
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeSsm, type FakeSsm, type FakeSsmOptions, type FakeSsmServerOptions } from '../fake-ssm/index.js';
 import { TEST_CREDENTIALS } from '../fake-ssm/scripted-client.js';
+import { makeRandomFile, sha256File } from './files.js';
 import { killAll, run, type RunOptions, type RunResult } from './processes.js';
 import { startSshd, type Sshd } from './sshd.js';
 
@@ -57,6 +59,11 @@ export interface Harness {
   runSsmProxy(args: string[], options?: RunOptions): Promise<RunResult>;
   /** `ssm-proxy connect` arguments that reach this harness's sshd through the fake. */
   connectArgs(): string[];
+  /**
+   * A `Host *` block with the test plumbing only (key, known host, batch mode), for an ssh config
+   * whose host blocks come from elsewhere (install-host's, say).
+   */
+  clientPlumbing(): string;
   stop(): Promise<void>;
 }
 
@@ -133,6 +140,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         run('rsync', ['-e', `ssh -F ${shellQuote(sshConfigPath)}`, ...args], withEnv(runOptions)),
       runSsmProxy: (args, runOptions) => run(ssmProxy[0]!, [...ssmProxy.slice(1), ...args], withEnv(runOptions)),
       connectArgs: () => ['connect', TARGET_ID, String(sshd!.port), ...connectTail],
+      clientPlumbing: () =>
+        [
+          'Host *',
+          `  IdentityFile "${sshd!.clientKeyPath}"`,
+          '  IdentitiesOnly yes',
+          `  UserKnownHostsFile "${join(dir, 'known_hosts')}"`,
+          '  GlobalKnownHostsFile /dev/null',
+          `  HostKeyAlias ${HOST_KEY_ALIAS}`,
+          '  StrictHostKeyChecking yes',
+          '  BatchMode yes',
+          '  LogLevel ERROR',
+          '',
+        ].join('\n'),
       stop: async () => {
         await killAll();
         await Promise.allSettled([sshd?.stop(), fake?.close()]);
@@ -156,4 +176,18 @@ export function shellQuote(word: string): string {
 /** A one-line summary of a failed run, for assertion messages. */
 export function describeRun(result: RunResult): string {
   return `exit ${result.code}${result.signal ? ` (${result.signal})` : ''}${result.timedOut ? ' TIMED OUT' : ''}; stderr: ${result.stderr.trim() || '(empty)'}`;
+}
+
+/** scp `bytes` of random data to the target and back through the harness; both copies sha256-checked. */
+export async function assertScpRoundTrip(harness: Harness, bytes: number, runOptions: RunOptions = {}): Promise<void> {
+  const local = join(harness.dir, 'round-trip-up.bin');
+  const remote = join(harness.dir, 'round-trip-remote.bin'); // sshd runs on this machine
+  const back = join(harness.dir, 'round-trip-back.bin');
+  await makeRandomFile(local, bytes);
+  const up = await harness.runScp([local, `${harness.alias}:${remote}`], runOptions);
+  assert.equal(up.code, 0, describeRun(up));
+  assert.equal(await sha256File(remote), await sha256File(local));
+  const down = await harness.runScp([`${harness.alias}:${remote}`, back], runOptions);
+  assert.equal(down.code, 0, describeRun(down));
+  assert.equal(await sha256File(back), await sha256File(local));
 }
