@@ -9,6 +9,11 @@ import { isValidTargetId, TARGET_ID_HINT } from './target-id.js';
 
 /** `eu-west-2`, `us-gov-west-1`, `us-isob-east-1`, `eusc-de-east-1`: the shape of every AWS region name. */
 const REGION = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+
+/** The shape of an AWS region name (eu-west-2, us-gov-west-1, eusc-de-east-1). */
+export function isRegionName(text: string): boolean {
+  return REGION.test(text);
+}
 const DIGITS = /^\d+$/;
 
 /** The SDK's endpoint variables that ssm-proxy's calls honour; each must be an http(s) URL. */
@@ -38,7 +43,7 @@ export function parseSeconds(text: string, from: string, max = 86_400): number {
 }
 
 export function checkRegion(region: string, from: string, kind: ErrorKind = 'usage'): string {
-  if (!REGION.test(region)) {
+  if (!isRegionName(region)) {
     const fix = kind === 'usage' ? 'pass --region' : `fix ${from}, or pass --region`;
     throw new SsmProxyError(kind, `region '${printable(region)}' (${from}) is not an AWS region name such as eu-west-2; ${fix}`);
   }

@@ -5,7 +5,7 @@ import { configPath } from '../sshconfig/config-path.js';
 import { parseProxyCommand } from '../sshconfig/proxy-command.js';
 import { resolveWithExpandedHostName } from '../sshconfig/proxy-target.js';
 import { ssmProxyInvocation } from '../sshconfig/self-path.js';
-import { findSsh, firstOption, masterState, runSshG, type SshOptions } from '../sshconfig/ssh-g.js';
+import { findSsh, firstOption, masterState, runSshG, sharingOn, type SshOptions } from '../sshconfig/ssh-g.js';
 import { checkAlias } from '../sshconfig/validate.js';
 import { failed, passed, type CheckResult } from './check-result.js';
 
@@ -65,7 +65,7 @@ export async function checkSshConfig(alias: string, configFile: string | undefin
   const via = [`target ${target ?? '?'}`, ...(info.profile ? [`profile ${info.profile}`] : []), ...(info.region ? [`region ${info.region}`] : [])];
   const controlMaster = firstOption(options, 'controlmaster');
   let sharing = '';
-  if (controlMaster !== undefined && controlMaster !== 'false' && controlMaster !== 'no') {
+  if (sharingOn(controlMaster)) {
     const master = await masterState(ssh, file, alias);
     sharing = `, connection sharing on (master ${master === 'unknown' ? 'state unknown' : master})`;
   }

@@ -7,11 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { SsmProxyError } from '../errors.js';
+import { codeOf } from '../error-code.js';
 import { replaceFile } from '../platform/replace-file.js';
 
-export function codeOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
+export { codeOf } from '../error-code.js';
 
 /** A one-line `io` error naming the path and the reason in words, plus what to do. */
 export function ioError(what: string, error: unknown, hint = 'check the path and its permissions'): SsmProxyError {

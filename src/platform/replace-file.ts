@@ -7,6 +7,7 @@
  * rename over an open file just works, and a failure is final at once.
  */
 import { promises as fs } from 'node:fs';
+import { codeOf } from '../error-code.js';
 
 export interface ReplaceOptions {
   platform?: NodeJS.Platform;
@@ -19,10 +20,6 @@ export interface ReplaceOptions {
 export const WINDOWS_RENAME_PAUSES: readonly number[] = [10, 20, 40, 80, 160, 250, 250, 250, 250, 250, 250, 250, 250];
 
 const TRANSIENT_ON_WINDOWS = new Set(['EPERM', 'EACCES', 'EBUSY']);
-
-function codeOf(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
-}
 
 export async function replaceFile(from: string, to: string, options: ReplaceOptions = {}): Promise<void> {
   const rename = options.rename ?? ((a: string, b: string) => fs.rename(a, b));

@@ -5,6 +5,7 @@
 import { directiveAt, findInSection, firstValue, type ParsedConfig, type Section } from './locate.js';
 import { parseProxyCommand } from './proxy-command.js';
 import { resolveProxyTarget } from './proxy-target.js';
+import { sharingOn } from './ssh-g.js';
 
 export interface SsmHost {
   /** The Host line's patterns. */
@@ -38,7 +39,7 @@ export function listSsmHosts(config: ParsedConfig, self: readonly string[]): Ssm
     const names = hostNames(config, section);
     const option = (keyword: string) => optionFor(config, section, names.alias, keyword);
     const controlMaster = option('controlmaster');
-    if (controlMaster !== undefined && controlMaster.toLowerCase() !== 'no') {
+    if (controlMaster !== undefined && sharingOn(controlMaster)) {
       const controlPersist = option('controlpersist');
       host.sharing = { controlMaster, ...(controlPersist !== undefined ? { controlPersist } : {}) };
     }

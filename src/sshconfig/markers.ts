@@ -52,10 +52,6 @@ export function readMarker(text: string): Marker | undefined {
   return undefined;
 }
 
-export function isOurMarker(text: string): boolean {
-  return readMarker(text) !== undefined;
-}
-
 export function createdMarker(checksum: string): string {
   return `${CREATED_MARKER} (checksum ${checksum})`;
 }

@@ -69,3 +69,8 @@ export function stopMaster(ssh: string, configFile: string, alias: string): Prom
     execFile(ssh, ['-F', configFile, '-O', 'exit', '--', alias], { timeout: MASTER_TIMEOUT_MS }, (error) => resolve(!error));
   });
 }
+
+/** Whether a ControlMaster value turns connection sharing on: ssh reads no/false (any case) as off. */
+export function sharingOn(controlMaster: string | undefined): boolean {
+  return controlMaster !== undefined && !['no', 'false'].includes(controlMaster.toLowerCase());
+}

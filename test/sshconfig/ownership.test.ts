@@ -199,3 +199,16 @@ describe("doctor's ssh side", () => {
     assert.ok(!JSON.stringify(result).includes('\\u001b'), JSON.stringify(result));
   });
 });
+
+describe('connection sharing as list-hosts reads it', () => {
+  test('ControlMaster no and false (any case) are off; yes, auto, ask, autoask are on', () => {
+    const proxy = `  ProxyCommand ${SELF.join(' ')} connect ${ID} %p`;
+    const values = ['no', 'NO', 'false', 'False', 'yes', 'auto', 'ask', 'autoask'];
+    const config = values.map((value, i) => [`Host h${i}`, proxy, `  ControlMaster ${value}`, ''].join('\n')).join('\n');
+    const listed = listSsmHosts(parse(config), SELF);
+    assert.deepEqual(
+      listed.map((host) => host.sharing?.controlMaster ?? 'off'),
+      ['off', 'off', 'off', 'off', 'yes', 'auto', 'ask', 'autoask'],
+    );
+  });
+});

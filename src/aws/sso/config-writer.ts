@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SsmProxyError } from '../../errors.js';
 import { withFileLock } from '../../files/file-lock.js';
 import { prepareDirectory, readUserFile, removeStaleTemps, stageUserFile, type FileWords } from '../../files/user-file.js';
+import { isRegionName } from '../../input-checks.js';
 import { printable } from '../../printable.js';
 
 /**
@@ -58,7 +59,7 @@ export function validateSpec(spec: SsoProfileSpec): void {
     throw bad(`start URL '${printable(spec.startUrl)}'`, 'expected https://<your-portal>.awsapps.com/start (no spaces or control characters)');
   }
   for (const [what, region] of [['--sso-region', spec.ssoRegion], ['--region', spec.region]] as const) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) throw bad(`${what} '${printable(region)}'`, 'expected a region such as eu-west-2');
+    if (!isRegionName(region)) throw bad(`${what} '${printable(region)}'`, 'expected a region such as eu-west-2');
   }
   if (!/^\d{12}$/.test(spec.accountId)) throw bad(`account id '${printable(spec.accountId)}'`, 'expected 12 digits');
   if (!/^[\w+=,.@-]+$/.test(spec.roleName)) throw bad(`role name '${printable(spec.roleName)}'`, 'expected a permission-set role name');
