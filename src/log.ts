@@ -42,7 +42,7 @@ export function createLogger(options: LoggerOptions): Logger {
     try {
       fd = openSync(file, 'a', 0o600);
     } catch (error) {
-      throw ioError(`cannot open the log file ${file}`, error);
+      throw ioError(`cannot open the log file ${printable(file)}`, error);
     }
   }
   const sink =
@@ -55,7 +55,7 @@ export function createLogger(options: LoggerOptions): Logger {
       try {
         writeSync(fd, `${new Date().toISOString()} ${line}`);
       } catch (error) {
-        failed = ioError(`cannot write the log file ${file}`, error);
+        failed = ioError(`cannot write the log file ${printable(file ?? '')}`, error);
       }
     });
   const mask = (text: string) => {

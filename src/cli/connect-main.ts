@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { ReliableStreamStats } from '../channel/reliable-stream.js';
-import { SsmProxyError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { systemScheduler } from '../scheduler.js';
 import { CLAIMED_PLUGIN_VERSION } from '../version.js';
@@ -13,12 +12,8 @@ import { listenForSignals, prepareSession, signalExitCode } from './session-setu
  * session engine (session/run-session.ts), exit with its code. stdout carries stream bytes only.
  */
 export async function runConnect(args: ConnectArgs): Promise<number> {
-  let log: Logger;
-  try {
-    log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
-  } catch (error) {
-    throw error instanceof SsmProxyError ? error : new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  // createLogger's own failure is already one io line naming the file.
+  const log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
   // From here on a signal cuts every phase short (credentials, StartSession, upgrade, handshake, resume).
   const signals = listenForSignals(log);
   let code: number;

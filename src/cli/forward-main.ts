@@ -57,12 +57,8 @@ export async function runForwardSession(
   request: ForwardRequest,
   aliasSettings: { profile?: string; region?: string } = {},
 ): Promise<number> {
-  let log: Logger;
-  try {
-    log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
-  } catch (error) {
-    throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  // createLogger's own failure is already one io line naming the file.
+  const log = createLogger({ verbosity: args.verbose ?? 0, ...(args['log-file'] ? { file: args['log-file'] } : {}) });
   // The listener first: a busy port fails before any AWS call, and the port is known for the line.
   const { LocalListener } = await import('../session/forward/local-listener.js');
   const listener = await LocalListener.open(request.bind, request.localPort);

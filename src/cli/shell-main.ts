@@ -84,18 +84,14 @@ async function runPortOverStdio(args: ShellArgs, request: SessionRequest): Promi
 async function runShellSession(args: ShellArgs, request: SessionRequest): Promise<number> {
   const { LocalTerminal: Terminal } = await import('../session/shell/local-terminal.js');
   const terminal = new Terminal({ input: process.stdin, sizeSources: [process.stdout, process.stderr], exitHooks: process });
-  let log: Logger;
-  try {
-    log = createLogger({
-      verbosity: args.verbose ?? 0,
-      ...(args['log-file']
-        ? { file: args['log-file'] }
-        : // In raw mode the terminal no longer turns LF into CR LF: log lines must do it themselves.
-          { write: (line: string) => void process.stderr.write(terminal.isRaw ? line.replace(/\r?\n/g, '\r\n') : line) }),
-    });
-  } catch (error) {
-    throw new SsmProxyError('io', `cannot open the log file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  // createLogger's own failure is already one io line naming the file.
+  const log = createLogger({
+    verbosity: args.verbose ?? 0,
+    ...(args['log-file']
+      ? { file: args['log-file'] }
+      : // In raw mode the terminal no longer turns LF into CR LF: log lines must do it themselves.
+        { write: (line: string) => void process.stderr.write(terminal.isRaw ? line.replace(/\r?\n/g, '\r\n') : line) }),
+  });
   const signals = listenForSignals(log);
   try {
     return await shell(args, request, log, signals.signal, terminal);

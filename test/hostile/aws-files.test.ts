@@ -140,4 +140,13 @@ describe('hostile files on the AWS side', () => {
     const outcome = await runCli(['connect', TARGET, '--region', 'us-east-1', '--log-file', file], box.env(KEYS));
     assertOneLine(outcome, EXIT_CODES.io, new RegExp(`^ssm-proxy: cannot open the log file ${file}: its directory does not exist`));
   });
+
+  it('shell and forward --log-file in a missing directory: the same one line, said once', async () => {
+    const box = sandbox();
+    const file = join(box.home, 'no', 'such', 'dir', 'log');
+    for (const command of [['shell', TARGET], ['forward', TARGET, '5432', '--local-port', '0']]) {
+      const outcome = await runCli([...command, '--region', 'us-east-1', '--log-file', file], box.env(KEYS));
+      assertOneLine(outcome, EXIT_CODES.io, new RegExp(`^ssm-proxy: cannot open the log file ${file}: its directory does not exist; choose another --log-file$`));
+    }
+  });
 });
