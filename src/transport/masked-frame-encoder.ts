@@ -26,8 +26,8 @@ const MAX_SLAB_FRAME = 8 * 1024;
  * Here the mask is applied 32 bits at a time through Int32Array views where both sides are
  * 4-byte aligned, as they are on the hot path: frames are carved out of a slab at 8-byte
  * boundaries and the header of a 126..65535-byte payload is 8 bytes; the stream's frame buffers
- * are 8-byte aligned too. One view per slab and one per source ArrayBuffer (kept while the next
- * frame comes from the same one), and a new 32 KiB slab every ~28 frames instead of Node's 8 KiB pool
+ * are 8-byte aligned too. One view per slab and one per source ArrayBuffer (the last two kept:
+ * data frames and acknowledgements come from different ones and alternate), and a new 32 KiB slab every ~28 frames instead of Node's 8 KiB pool
  * every 7: an upload allocates little more than the Buffer object of each frame.
  */
 export class MaskedFrameEncoder {
@@ -36,8 +36,9 @@ export class MaskedFrameEncoder {
   private slab = Buffer.alloc(0);
   private slabWords = new Int32Array(0);
   private slabUsed = 0;
-  private sourceBuffer: ArrayBufferLike | undefined;
-  private sourceWords = new Int32Array(0);
+  /** Views of the last two source ArrayBuffers: data frames (stream slabs) and acks alternate. */
+  private sourceBuffers: [ArrayBufferLike | undefined, ArrayBufferLike | undefined] = [undefined, undefined];
+  private sourceWords: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
 
   encode(payload: Buffer): Buffer {
     const length = payload.length;
@@ -101,12 +102,22 @@ export class MaskedFrameEncoder {
     return frame;
   }
 
-  /** An Int32Array over the whole ArrayBuffer under `payload` (kept for the next frame from it). */
+  /** An Int32Array over the whole ArrayBuffer under `payload` (kept for the next frames from it). */
   private wordsOf(payload: Buffer): Int32Array {
-    if (payload.buffer !== this.sourceBuffer) {
-      this.sourceBuffer = payload.buffer;
-      this.sourceWords = new Int32Array(payload.buffer as ArrayBuffer, 0, payload.buffer.byteLength >>> 2);
+    const buffers = this.sourceBuffers;
+    const views = this.sourceWords;
+    if (payload.buffer === buffers[0]) return views[0];
+    if (payload.buffer !== buffers[1]) {
+      buffers[1] = payload.buffer;
+      views[1] = new Int32Array(payload.buffer as ArrayBuffer, 0, payload.buffer.byteLength >>> 2);
     }
-    return this.sourceWords;
+    // The most recent first (plain swaps: no arrays made per frame).
+    const buffer = buffers[1];
+    const view = views[1];
+    buffers[1] = buffers[0];
+    views[1] = views[0];
+    buffers[0] = buffer;
+    views[0] = view;
+    return view;
   }
 }

@@ -50,6 +50,16 @@ describe('MaskedFrameEncoder', () => {
     frames.forEach((frame, i) => assert.ok(parseClientFrame(frame).payload.equals(payloads[i]!), `frame ${i}`));
   });
 
+  it('sources from three ArrayBuffers in turn (data, acks, a third): each frame unmasks to its own payload', () => {
+    const encoder = new MaskedFrameEncoder();
+    const sources = [Buffer.alloc(8192), Buffer.alloc(8192), Buffer.alloc(8192)].map((buffer) => randomBytes(buffer.length));
+    const order = [0, 1, 0, 1, 2, 0, 2, 1, 1, 0, 2, 2];
+    order.forEach((which, i) => {
+      const payload = sources[which]!.subarray(8 * i, 8 * i + 1144);
+      assert.ok(parseClientFrame(encoder.encode(payload)).payload.equals(payload), `frame ${i} from source ${which}`);
+    });
+  });
+
   it('draws a fresh random key for every frame (RFC 6455 §5.3), across refills of its pool', () => {
     const encoder = new MaskedFrameEncoder();
     const keys = new Set<string>();
