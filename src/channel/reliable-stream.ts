@@ -5,7 +5,6 @@ import {
   encodeAcknowledgeFrame,
   encodedFrameLength,
   encodeFrame,
-  fastAcknowledgedSequenceNumber,
   HeaderFlag,
   MessageType,
   STREAM_CHUNK_SIZE,
@@ -386,17 +385,14 @@ export class ReliableStream {
     this.sink.sendFrame(encodeAcknowledgeFrame(frame));
   }
 
+  /** An acknowledgement not in the agent's compact form (`receive` read that one in place). */
   private receiveAcknowledgement(frame: Frame): void {
-    let sequence = fastAcknowledgedSequenceNumber(frame.payload);
-    if (sequence < 0) {
-      const ack = decodeAcknowledgement(frame.payload);
-      if (!ack.ok) {
-        this.handler.onProtocolError(ack.error);
-        return;
-      }
-      sequence = ack.value.acknowledgedSequenceNumber;
+    const ack = decodeAcknowledgement(frame.payload);
+    if (!ack.ok) {
+      this.handler.onProtocolError(ack.error);
+      return;
     }
-    this.acknowledged(sequence);
+    this.acknowledged(ack.value.acknowledgedSequenceNumber);
   }
 
   private acknowledged(sequence: number): void {
