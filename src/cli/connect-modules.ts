@@ -44,6 +44,7 @@ export async function loadConnectModules(scope: ConnectModuleScope = {}): Promis
     import('../aws/aws-context.js'),
     import('../aws/ssm-endpoint.js'),
     import('../network/warm-api-agent.js'),
+    import('../transport/warm-socket.js'),
     import('../aws/config-files.js'),
     import('../aws/credentials.js'),
     import('../aws/ssm-api.js'),

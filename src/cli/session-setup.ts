@@ -61,7 +61,7 @@ export async function prepareSession(
   signal: AbortSignal,
   options: { loadModules?: () => Promise<void> } = {},
 ): Promise<SessionSetup> {
-  const [{ prepareAws }, { predictSsmEndpoint }, { warmApiAgents }, { streamHostFor, WarmSocket }] = await Promise.all([
+  const [{ prepareAws }, { predictSsmEndpoint }, { warmApiAgents }, { openStreamHostAhead }] = await Promise.all([
     import('./network-options.js'),
     import('../aws/ssm-endpoint.js'),
     import('../network/warm-api-agent.js'),
@@ -81,9 +81,14 @@ export async function prepareSession(
   if (warm) log.debug(`connecting to the SSM API at ${apiEndpoint!.host} ahead of StartSession`);
   // The data channel's host too, when it is certain (the override, or AWS's own endpoints), so
   // its TCP and TLS are done by the time StartSession answers; never through a proxy.
-  const streamHostCertain = ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL);
-  const warmUpCa = network.settings.proxy ? undefined : network.settings.ca?.certificates;
-  const streamAhead = streamHostCertain && !network.settings.proxy ? new WarmSocket(streamHostFor(aws.region, ssmmessagesEndpoint), warmUpCa) : undefined;
+  const streamAhead = openStreamHostAhead({
+    region: aws.region,
+    override: ssmmessagesEndpoint,
+    // The StreamUrl's host follows the SSM endpoint: certain for AWS's own, or with the override.
+    hostCertain: ssmmessagesEndpoint !== undefined || !(endpoint || process.env.AWS_ENDPOINT_URL_SSM || process.env.AWS_ENDPOINT_URL),
+    proxy: network.settings.proxy !== undefined,
+    ca: network.settings.ca?.certificates,
+  });
   try {
     await options.loadModules?.();
     const [{ createCredentialProvider }, { createSsmApi }, { agentFor }, { websocketConnection }] = await Promise.all([
@@ -110,11 +115,8 @@ export async function prepareSession(
       credentials: () => credentials(),
       clientId: randomUUID(),
       agentFor: (url) => agentFor(network.agents, url),
-      ...(warmUpCa ? { warmUpCa } : {}),
       ...(streamAhead ? { openedAhead: streamAhead } : {}),
       ssmmessagesEndpoint,
-      // Where the StreamUrl will point is only predictable for AWS's own endpoints or the override.
-      warmUp: streamHostCertain,
     });
     return { aws, client, credentials, ssm, connection };
   } catch (error) {

@@ -65,9 +65,7 @@ export interface ConnectionSetup {
 
 export interface ConnectionFactory {
   (setup: ConnectionSetup): SessionConnection;
-  /** Called as StartSession goes out: open what can be opened before the StreamUrl is known. */
-  warmUp?(): void;
-  /** Called once the session is over: release what `warmUp` opened and nobody used. */
+  /** Called once the session is over: release what was opened ahead and nobody used. */
   coolDown?(): void;
 }
 
@@ -184,7 +182,6 @@ class SessionEngine implements ReliableStreamHandler {
     const { api, request, log, scheduler } = this.options;
     if (this.end) return;
     const abort = this.ending.signal;
-    this.options.connection.warmUp?.();
     try {
       log.info(`starting a session on ${request.target}`);
       this.session = await abortable(api.startSession(request, { signal: abort }), abort);

@@ -57,3 +57,13 @@ function endpointKey(url: URL): string {
 export function streamHostFor(region: string, override?: URL): URL {
   return new URL(override?.href ?? `wss://ssmmessages.${region}.amazonaws.com/`);
 }
+
+/**
+ * Opens the data channel's host ahead, when it is certain (`hostCertain`: the PrivateLink override,
+ * or AWS's own endpoints) and connections go direct: never when a proxy is set, whose agent must
+ * dial. `ca` is the CA bundle in effect, if any.
+ */
+export function openStreamHostAhead(options: { region: string; override?: URL | undefined; hostCertain: boolean; proxy: boolean; ca?: string[] | undefined }): WarmSocket | undefined {
+  if (!options.hostCertain || options.proxy) return undefined;
+  return new WarmSocket(streamHostFor(options.region, options.override), options.ca);
+}

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/log.js';
 import { systemScheduler } from '../../src/scheduler.js';
 import { SESSION_TIMEOUTS } from '../../src/session/session-timeouts.js';
 import { websocketConnection } from '../../src/session/websocket-connection.js';
-import { WarmSocket } from '../../src/transport/warm-socket.js';
+import { openStreamHostAhead, WarmSocket } from '../../src/transport/warm-socket.js';
 import { makeTestCerts } from '../network/certs.js';
 
 async function countingServer(tls?: { key: Buffer; cert: Buffer }) {
@@ -49,12 +49,13 @@ function setupFor(streamUrl: string) {
 
 const credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' });
 
-describe('the connection opened while StartSession is on the wire', () => {
+describe('the data channel connection opened ahead', () => {
   it('is the one the websocket upgrade uses when the StreamUrl goes to that host', { timeout: 10_000 }, async () => {
     const server = await countingServer();
     try {
-      const factory = websocketConnection({ region: 'us-east-1', credentials, clientId: 'c-1', ssmmessagesEndpoint: new URL(`ws://127.0.0.1:${server.port}`) });
-      factory.warmUp?.();
+      const override = new URL(`ws://127.0.0.1:${server.port}`);
+      const openedAhead = openStreamHostAhead({ region: 'us-east-1', override, hostCertain: true, proxy: false });
+      const factory = websocketConnection({ region: 'us-east-1', credentials, clientId: 'c-1', ssmmessagesEndpoint: override, ...(openedAhead ? { openedAhead } : {}) });
       await new Promise((resolve) => setTimeout(resolve, 100)); // StartSession "on the wire"
       assert.equal(server.tcp(), 1, 'connected ahead');
       const connection = factory(setupFor('wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s-1?role=publish_subscribe'));
@@ -89,19 +90,20 @@ describe('the connection opened while StartSession is on the wire', () => {
     const server = await countingServer({ key: certs.key, cert: certs.cert });
     try {
       for (const [bundle, expected] of [[certs.caPath, 1], [certs.otherCaPath, 2]] as const) {
-        // What session-setup.ts passes for a CA bundle alone: the bundle's agent and the same bundle.
+        // What session-setup.ts does with a CA bundle alone: the bundle's agent, and the same bundle for the connection ahead.
         const ca = [readFileSync(bundle, 'utf8')];
         const agent = new HttpsAgent({ ca: [readFileSync(certs.caPath, 'utf8')] });
         const before = server.tcp();
+        const override = new URL(`wss://127.0.0.1:${server.port}`);
+        const openedAhead = openStreamHostAhead({ region: 'us-east-1', override, hostCertain: true, proxy: false, ca });
         const factory = websocketConnection({
           region: 'us-east-1',
           credentials,
           clientId: 'c-1',
           agentFor: () => agent,
-          warmUpCa: ca,
-          ssmmessagesEndpoint: new URL(`wss://127.0.0.1:${server.port}`),
+          ssmmessagesEndpoint: override,
+          ...(openedAhead ? { openedAhead } : {}),
         });
-        factory.warmUp?.();
         await new Promise((resolve) => setTimeout(resolve, 300)); // StartSession "on the wire"
         assert.equal(server.tcp() - before, 1, 'connected ahead');
         const connection = factory(setupFor('wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/s-1?role=publish_subscribe'));
@@ -122,20 +124,14 @@ describe('the connection opened while StartSession is on the wire', () => {
     }
   });
 
-  it('with a proxy (an agent and no CA for the connection ahead): nothing is opened ahead', { timeout: 10_000 }, async () => {
+  it('with a proxy, or a StreamUrl host that is not certain: nothing is opened ahead', { timeout: 10_000 }, async () => {
     const server = await countingServer();
     try {
-      const factory = websocketConnection({
-        region: 'us-east-1',
-        credentials,
-        clientId: 'c-1',
-        agentFor: () => new HttpsAgent(),
-        ssmmessagesEndpoint: new URL(`ws://127.0.0.1:${server.port}`),
-      });
-      factory.warmUp?.();
+      const override = new URL(`ws://127.0.0.1:${server.port}`);
+      assert.equal(openStreamHostAhead({ region: 'us-east-1', override, hostCertain: true, proxy: true }), undefined);
+      assert.equal(openStreamHostAhead({ region: 'us-east-1', override, hostCertain: false, proxy: false }), undefined);
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(server.tcp(), 0);
-      factory.coolDown?.();
     } finally {
       await server.close();
     }
